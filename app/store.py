@@ -1,0 +1,316 @@
+"""The console's state store: what the service has told us, applied in sequence order.
+
+Data flows one way: backend_client feeds snapshot parts and events in; views subscribe to the
+signals. Events at or below the applied sequence are ignored, so a replay after reconnect never
+applies anything twice. A snapshot is built aside and swapped in whole at its end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from app.signals import Signal
+from protocol import events as ek
+from protocol.entities import (
+    Alert,
+    AlertRule,
+    DeviceStat,
+    DeviceType,
+    Domain,
+    Focus,
+    Incident,
+    Resource,
+    Silence,
+    Task,
+    Town,
+)
+from protocol.enums import AlertState, Level
+from protocol.frames import Event
+
+METRICS_HISTORY = 720  # ticks kept for sparklines and live trends (an hour at 5 s)
+
+
+class Connection(StrEnum):
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    RECONNECTING = "reconnecting"
+    OFFLINE = "offline"  # showing cached state
+
+
+@dataclass
+class SessionInfo:
+    user: str = ""
+    display_name: str = ""
+    role: str = ""
+    domains: list[str] | None = None
+    permissions: frozenset[str] = frozenset()
+    server_id: str = ""
+
+
+@dataclass
+class _Collections:
+    towns: dict[str, Town] = field(default_factory=dict)
+    domains: dict[str, Domain] = field(default_factory=dict)
+    device_types: dict[str, DeviceType] = field(default_factory=dict)
+    rules: dict[int, AlertRule] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    tasks: dict[int, Task] = field(default_factory=dict)
+    resources: dict[int, Resource] = field(default_factory=dict)
+    silences: dict[int, Silence] = field(default_factory=dict)
+    device_stats: dict[tuple[str, str, str], DeviceStat] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics_history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=METRICS_HISTORY))
+    dq: dict[str, Any] = field(default_factory=dict)
+    focus: Focus | None = None
+    surroundings: dict[str, Any] | None = None
+
+
+_UPSERTS: dict[str, tuple[str, type[BaseModel], str]] = {
+    ek.ALERT_UPSERT: ("alerts", Alert, "id"),
+    ek.INCIDENT_UPSERT: ("incidents", Incident, "id"),
+    ek.TASK_UPSERT: ("tasks", Task, "id"),
+    ek.RESOURCE_UPSERT: ("resources", Resource, "id"),
+    ek.SILENCE_UPSERT: ("silences", Silence, "id"),
+    ek.RULE_UPSERT: ("rules", AlertRule, "id"),
+}
+_SNAPSHOT_MODELS: dict[str, tuple[type[BaseModel], str]] = {
+    "towns": (Town, "code"),
+    "domains": (Domain, "code"),
+    "device_types": (DeviceType, "code"),
+    "rules": (AlertRule, "id"),
+    "alerts": (Alert, "id"),
+    "incidents": (Incident, "id"),
+    "tasks": (Task, "id"),
+    "resources": (Resource, "id"),
+    "silences": (Silence, "id"),
+}
+
+
+class StateStore:
+    """Evented state. Signals (payloads):
+
+    - reset(): a snapshot or cache replaced everything
+    - alerts_changed(set[int]), incidents_changed(set[int]), tasks_changed(set[int]),
+      resources_changed(set[int]), silences_changed(set[int]), rules_changed(set[int])
+    - stats_changed(), metrics_changed(dict tick), dq_changed(), focus_changed(Focus|None),
+      surroundings_changed(dict), notice(dict)
+    - red_alert(Alert): a red alert became new and unsilenced (sound and banner; fires once per
+      alert id until acknowledged)
+    - connection_changed(Connection), session_changed(SessionInfo)
+    """
+
+    def __init__(self) -> None:
+        self.c = _Collections()
+        self.seq = 0
+        self.connection = Connection.CONNECTING
+        self.data_ts: float | None = None  # when the data was last known fresh (for offline age)
+        self.session = SessionInfo()
+        self.snapshot_reloads = 0
+        self._pending: _Collections | None = None
+        self._pending_seq = 0
+        self._announced_red: set[int] = set()
+        self.reset = Signal("reset")
+        self.alerts_changed = Signal("alerts_changed")
+        self.incidents_changed = Signal("incidents_changed")
+        self.tasks_changed = Signal("tasks_changed")
+        self.resources_changed = Signal("resources_changed")
+        self.silences_changed = Signal("silences_changed")
+        self.rules_changed = Signal("rules_changed")
+        self.stats_changed = Signal("stats_changed")
+        self.metrics_changed = Signal("metrics_changed")
+        self.dq_changed = Signal("dq_changed")
+        self.focus_changed = Signal("focus_changed")
+        self.surroundings_changed = Signal("surroundings_changed")
+        self.notice = Signal("notice")
+        self.red_alert = Signal("red_alert")
+        self.connection_changed = Signal("connection_changed")
+        self.session_changed = Signal("session_changed")
+
+    # ---- convenient read access ----------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # store.alerts, store.towns, ... read through to the current collections
+        c = self.__dict__.get("c")
+        if c is not None and name in _Collections.__dataclass_fields__:
+            return getattr(c, name)
+        raise AttributeError(name)
+
+    def can(self, command: str) -> bool:
+        return command in self.session.permissions
+
+    def unacknowledged_red(self) -> list[Alert]:
+        return [a for a in self.c.alerts.values()
+                if a.level == Level.RED and a.state == AlertState.NEW and not a.silenced]
+
+    # ---- connection and session ----------------------------------------------------------
+    def set_connection(self, state: Connection) -> None:
+        if state != self.connection:
+            self.connection = state
+            self.connection_changed.emit(state)
+
+    def set_session(self, info: SessionInfo) -> None:
+        self.session = info
+        self.session_changed.emit(info)
+
+    # ---- snapshot ------------------------------------------------------------------------
+    def begin_snapshot(self, seq: int) -> None:
+        self._pending = _Collections()
+        self._pending_seq = seq
+
+    def snapshot_part(self, collection: str, items: list[dict[str, Any]]) -> None:
+        if self._pending is None:
+            raise RuntimeError("snapshot_part before begin_snapshot")
+        _load_collection(self._pending, collection, items)
+
+    def end_snapshot(self, seq: int) -> None:
+        if self._pending is None or seq != self._pending_seq:
+            raise RuntimeError("snapshot_end does not match snapshot_begin")
+        self.c, self._pending = self._pending, None
+        self.seq = seq
+        self.data_ts = time.time()
+        self._announced_red &= set(self.c.alerts)
+        self.reset.emit()
+        for a in self.unacknowledged_red():
+            self._maybe_announce(a)
+
+    # ---- events --------------------------------------------------------------------------
+    def apply_events(self, events: Iterable[Event]) -> int:
+        """Apply events in order; returns how many were new. Emits one signal per collection."""
+        touched: dict[str, set[Any]] = {}
+        flags: set[str] = set()
+        applied = 0
+        for ev in events:
+            if ev.seq <= self.seq:
+                continue
+            self.seq = ev.seq
+            applied += 1
+            self._apply_one(ev, touched, flags)
+        if applied:
+            self.data_ts = time.time()
+        self._emit(touched, flags)
+        return applied
+
+    def _apply_one(self, ev: Event, touched: dict[str, set[Any]], flags: set[str]) -> None:
+        c = self.c
+        up = _UPSERTS.get(ev.kind)
+        if up is not None:
+            coll, model, key = up
+            obj = model.model_validate(ev.data)
+            getattr(c, coll)[getattr(obj, key)] = obj
+            touched.setdefault(coll, set()).add(getattr(obj, key))
+            return
+        match ev.kind:
+            case ek.RULE_DELETED:
+                c.rules.pop(int(ev.data["id"]), None)
+                touched.setdefault("rules", set()).add(int(ev.data["id"]))
+            case ek.FOCUS_SET:
+                c.focus = Focus.model_validate(ev.data)
+                flags.add("focus")
+            case ek.DEVICES_STATS:
+                c.device_stats = _stats_table(ev.data.get("items", []))
+                flags.add("stats")
+            case ek.METRICS_TICK:
+                c.metrics = ev.data
+                c.metrics_history.append(ev.data)
+                flags.add("metrics")
+            case ek.DQ_COUNTS:
+                c.dq = ev.data
+                flags.add("dq")
+            case ek.SURROUNDINGS_RESULT:
+                c.surroundings = ev.data
+                flags.add("surroundings")
+            case ek.SYSTEM_NOTICE:
+                self.notice.emit(ev.data)
+            case _:
+                pass  # newer server, older console: unknown kinds are skipped, not fatal
+
+    def _emit(self, touched: dict[str, set[Any]], flags: set[str]) -> None:
+        for coll, ids in touched.items():
+            getattr(self, f"{coll}_changed").emit(ids)
+        if "alerts" in touched:
+            for aid in touched["alerts"]:
+                a = self.c.alerts.get(aid)
+                if a is not None:
+                    self._maybe_announce(a)
+        if "stats" in flags:
+            self.stats_changed.emit()
+        if "metrics" in flags:
+            self.metrics_changed.emit(self.c.metrics)
+        if "dq" in flags:
+            self.dq_changed.emit()
+        if "focus" in flags:
+            self.focus_changed.emit(self.c.focus)
+        if "surroundings" in flags:
+            self.surroundings_changed.emit(self.c.surroundings)
+
+    def _maybe_announce(self, a: Alert) -> None:
+        if a.level == Level.RED and a.state == AlertState.NEW and not a.silenced:
+            if a.id not in self._announced_red:
+                self._announced_red.add(a.id)
+                self.red_alert.emit(a)
+        else:
+            self._announced_red.discard(a.id)
+
+    # ---- offline cache -------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        """Everything needed to reopen offline: collections, seq and data time."""
+        c = self.c
+        out: dict[str, Any] = {"seq": self.seq, "data_ts": self.data_ts}
+        for name in _SNAPSHOT_MODELS:
+            out[name] = [m.model_dump(mode="json") for m in getattr(c, name).values()]
+        out["devices_stats"] = [s.model_dump(mode="json") for s in c.device_stats.values()]
+        out["metrics"] = c.metrics
+        out["metrics_history"] = list(c.metrics_history)
+        out["dq"] = c.dq
+        out["focus"] = c.focus.model_dump(mode="json") if c.focus else None
+        return out
+
+    def load(self, data: dict[str, Any]) -> None:
+        fresh = _Collections()
+        for name in (*_SNAPSHOT_MODELS, "devices_stats", "metrics", "dq", "focus"):
+            if name in data:
+                _load_collection(fresh, name, data[name])
+        fresh.metrics_history.extend(data.get("metrics_history", []))
+        self.c = fresh
+        self.seq = int(data.get("seq", 0))
+        self.data_ts = data.get("data_ts")
+        self.reset.emit()
+
+
+def _stats_table(items: list[dict[str, Any]]) -> dict[tuple[str, str, str], DeviceStat]:
+    out = {}
+    for it in items:
+        s = DeviceStat.model_validate(it)
+        out[(s.domain, s.device_type, s.town)] = s
+    return out
+
+
+def _load_collection(c: _Collections, collection: str, items: Any) -> None:
+    spec = _SNAPSHOT_MODELS.get(collection)
+    if spec is not None:
+        model, key = spec
+        target = getattr(c, collection)
+        for it in items:
+            obj = model.model_validate(it)
+            target[getattr(obj, key)] = obj
+    elif collection == "devices_stats":
+        c.device_stats.update(_stats_table(items))
+    elif collection == "metrics":
+        # items: [tick] (latest) or a list of ticks, oldest first
+        ticks = items if isinstance(items, list) else [items]
+        for t in ticks:
+            c.metrics_history.append(t)
+        c.metrics = ticks[-1] if ticks else {}
+    elif collection == "dq":
+        c.dq = items[0] if isinstance(items, list) and items else (items or {})
+    elif collection == "focus":
+        val = items[0] if isinstance(items, list) and items else (items or None)
+        c.focus = Focus.model_validate(val) if val else None
+    # unknown collections from a newer server are ignored

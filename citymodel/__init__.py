@@ -1,0 +1,1 @@
+"""Qt-free, network-free city model: towns, coordinates, buildings (CIM). Importable by every layer."""
