@@ -1,0 +1,317 @@
+"""ConsoleClient: keeps the console connected, in sync, and usable offline.
+
+    client = ConsoleClient("ws://127.0.0.1:8765", store)
+    client.login("duty1", "password")   # starts the connection loop
+    ...
+    await client.stop()                  # or await client.logout()
+
+The loop: connect (Basic with the password the first time, the session token after) -> Hello
+with the last applied seq -> Welcome -> snapshot or replay into the store -> live events; on any
+loss, back off with jitter and do it again. At start the offline cache (if any) is loaded at
+once, so the console shows the last known state while it connects and resumes from the cached
+seq. Implements app.commandbus.CommandSink.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from app.commandbus import CommandResult
+from app.signals import Signal
+from app.store import Connection, SessionInfo, StateStore
+from backend_client import localdb
+from backend_client.auth import LOGIN_NEEDED, Credentials, LoginFailed
+from backend_client.cache import OfflineCache
+from backend_client.dispatch import CommandDispatcher
+from backend_client.feeder import StoreFeeder
+from backend_client.outbox import Outbox
+from backend_client.timings import Backoff, ClientTimings
+from backend_client.transport import Closed, HandshakeRejected, Transport, TransportError
+from protocol.frames import (
+    Error,
+    Events,
+    Hello,
+    Logout,
+    Result,
+    SnapshotBegin,
+    SnapshotEnd,
+    SnapshotPart,
+    Welcome,
+)
+
+log = logging.getLogger(__name__)
+
+CLIENT_NAME = "ioc-console/0.1"
+_AUTH_CLOSE_CODES = {4001, 4401}  # service closing after the handshake because the session ended
+
+
+class ConsoleClient:
+    """Signals: login_failed(code: str, message: str), command_finished(id: str, CommandResult).
+    Connection state is the store's (store.connection, store.connection_changed)."""
+
+    def __init__(self, url: str, store: StateStore, *, hall: str | None = None,
+                 timings: ClientTimings | None = None, origin: str | None = None,
+                 local_dir: str | None = None) -> None:
+        self.url = url
+        self.store = store
+        self.hall = hall
+        self.timings = timings or ClientTimings.from_env()
+        self.origin = origin
+        self._local_dir = local_dir
+        self.creds: Credentials | None = None
+        self.backoff = Backoff(self.timings)
+        self.feeder = StoreFeeder(store)
+        self.login_failed = Signal("login_failed")
+        self.command_finished = Signal("command_finished")
+        self.cache: OfflineCache | None = None
+        self.dispatcher: CommandDispatcher | None = None
+        self.last_error: LoginFailed | None = None
+        self.connects = 0
+        self.cache_loaded_seq: int | None = None
+        self._transport: Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cache_task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+        self._synced = False  # we hold state at store.seq (snapshot or cache): resume from it
+        self._saved_seq = -1
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+    def login(self, user: str, password: str) -> None:
+        """Start (or restart) with these credentials. Must be called on the running loop."""
+        self._open_local(user)
+        self.creds = Credentials(user=user, password=password)
+        self.last_error = None
+        self._start()
+
+    def resume_with_token(self, user: str, token: str) -> None:
+        """Start with a session token only (a rejected token then means "login needed")."""
+        self._open_local(user)
+        self.creds = Credentials(user=user, token=token)
+        self.last_error = None
+        self._start()
+
+    def _open_local(self, user: str) -> None:
+        if self.creds is not None and self.creds.user == user and self.cache is not None:
+            return
+        if self.creds is not None and self.creds.user != user:
+            if self._task is not None and not self._task.done():
+                raise RuntimeError("log out before logging in as another user")
+            # another account: its data and outbox must never mix with the previous one's
+            self.store.load({"seq": 0, "data_ts": None})
+            self.store.set_session(SessionInfo())
+            self._synced = False
+        base = localdb.client_dir() if self._local_dir is None else Path(self._local_dir)
+        path = localdb.db_path(self.url, user, base)
+        localdb.init(path, self.url, user)
+        if self.dispatcher is not None:
+            self.dispatcher.outbox.close()
+        self.cache = OfflineCache(path)
+        self.dispatcher = CommandDispatcher(Outbox(path), window=self.timings.outbox_window,
+                                            query_timeout_s=self.timings.query_timeout_s)
+        self.dispatcher.command_finished.connect(self._on_dispatcher_finished)
+        cached = self.cache.load_into(self.store)
+        if cached is not None:
+            # the last known state, shown at once; we resume from its seq when the service answers
+            self._synced = True
+            self._saved_seq = cached.seq
+            self.cache_loaded_seq = cached.seq
+
+    def _on_dispatcher_finished(self, cid: str, res: CommandResult) -> None:
+        self.command_finished.emit(cid, res)
+
+    def _start(self) -> None:
+        if self._task is None or self._task.done():
+            self.store.set_connection(Connection.CONNECTING)
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="ioc-client")
+        else:
+            self.reconnect_now()
+        if self._cache_task is None or self._cache_task.done():
+            self._cache_task = asyncio.get_running_loop().create_task(self._cache_loop())
+
+    def reconnect_now(self) -> None:
+        """Skip the current backoff wait (e.g. the user pressed "retry" or the network returned)."""
+        self._kick.set()
+
+    async def stop(self) -> None:
+        """Close the connection and write the offline cache (clean exit)."""
+        for task in (self._task, self._cache_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._cache_task = None
+        if self._transport is not None:
+            await self._transport.close()
+            self._transport = None
+        if self.dispatcher is not None:
+            self.dispatcher.detach()
+        self.store.set_connection(Connection.OFFLINE)
+        await self.save_cache()
+
+    async def logout(self) -> None:
+        """End the session on the service, forget the password and token, stop."""
+        t = self._transport
+        if t is not None:
+            with contextlib.suppress(TransportError):
+                await t.send(Logout())
+        await self.stop()
+        if self.creds is not None:
+            self.creds.forget()
+
+    def close(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.outbox.close()
+
+    # ---- CommandSink ---------------------------------------------------------------------
+    def send(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
+        return self.submit(name, args)[1]
+
+    def submit(self, name: str, args: dict[str, Any]) -> tuple[str | None, asyncio.Future[CommandResult]]:
+        """Like send(), also returning the command id (None if refused locally)."""
+        if self.dispatcher is None:
+            fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+            fut.set_result(CommandResult(ok=False, error_code=LOGIN_NEEDED, error_message="not logged in"))
+            return None, fut
+        perms = self.store.session.permissions if self.store.session.role else None
+        return self.dispatcher.submit(name, args, perms)
+
+    def query(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
+        if self.dispatcher is None:
+            fut: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+            fut.set_result(CommandResult(ok=False, error_code="offline", error_message="not logged in"))
+            return fut
+        return self.dispatcher.query(name, args)
+
+    # ---- the connection loop ----------------------------------------------------------------
+    async def _run(self) -> None:
+        while True:
+            was_online = False
+            try:
+                was_online = await self._session()
+            except LoginFailed as exc:
+                self._report_login_failed(exc)
+                return
+            except HandshakeRejected as exc:
+                if exc.status == 401:
+                    try:
+                        self._creds().on_rejected()  # token -> password, or raises
+                    except LoginFailed as lf:
+                        self._report_login_failed(lf)
+                        return
+                    continue  # retry at once with the password
+                log.warning("service refused the connection: %s", exc)
+            except TransportError as exc:
+                log.info("connection to %s ended: %s", self.url, exc)
+            self.store.set_connection(Connection.RECONNECTING if was_online else Connection.OFFLINE)
+            if was_online:
+                await self.save_cache()  # the freshest state, before a possibly long outage
+            await self._sleep(self.backoff.next_delay())
+
+    async def _sleep(self, delay: float) -> None:
+        self._kick.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._kick.wait(), timeout=delay)
+
+    def _creds(self) -> Credentials:
+        if self.creds is None:
+            raise LoginFailed(LOGIN_NEEDED, "not logged in")
+        return self.creds
+
+    def _report_login_failed(self, exc: LoginFailed) -> None:
+        self.last_error = exc
+        self.store.set_connection(Connection.OFFLINE)
+        self.login_failed.emit(exc.code, exc.message)
+
+    async def _session(self) -> bool:
+        """One connection, from handshake to loss. Returns whether it got as far as Welcome."""
+        creds = self._creds()
+        header = creds.header()
+        if header is None:
+            raise LoginFailed(LOGIN_NEEDED, "no password or session token")
+        t = Transport(self.url, open_timeout_s=self.timings.open_timeout_s,
+                      dead_after_s=self.timings.dead_after_s, origin=self.origin)
+        await t.open([header])
+        self._transport = t
+        welcomed = False
+        asked_resume = self._synced
+        self.feeder.start_session()
+        try:
+            await t.send(Hello(client=CLIENT_NAME, last_seq=self.store.seq if asked_resume else None,
+                               hall=self.hall))
+            async for frame in t.frames():
+                if isinstance(frame, Welcome):
+                    welcomed = True
+                    self._on_welcome(t, frame, asked_resume)
+                else:
+                    self._on_frame(frame)
+        except Closed as exc:
+            if exc.code in _AUTH_CLOSE_CODES:
+                creds.token = None  # the session ended on the service side
+                if creds.password is None:
+                    raise LoginFailed(LOGIN_NEEDED, exc.reason or "session ended") from None
+            raise
+        finally:
+            if self._transport is t:
+                self._transport = None
+            if self.dispatcher is not None and self.dispatcher.attached_to(t):
+                self.dispatcher.detach()
+            t.abort()
+        return welcomed
+
+    def _on_welcome(self, t: Transport, w: Welcome, asked_resume: bool) -> None:
+        self.connects += 1
+        self.backoff.reset()
+        self._creds().token = w.session
+        # never declare a link dead faster than the service promises to speak
+        t.set_dead_after(max(self.timings.dead_after_s, 1.5 * w.heartbeat_s))
+        self.feeder.on_welcome(w, asked_resume)
+        if w.mode == "resume":
+            self.store.set_connection(Connection.ONLINE)
+        if self.dispatcher is not None:
+            self.dispatcher.attach(t)
+
+    def _on_frame(self, f: Any) -> None:
+        match f:
+            case Events():
+                self.feeder.on_events(f)
+            case SnapshotBegin():
+                self.feeder.on_snapshot_begin(f)
+            case SnapshotPart():
+                self.feeder.on_snapshot_part(f)
+            case SnapshotEnd():
+                self.feeder.on_snapshot_end(f)
+                self._synced = True
+                self.store.set_connection(Connection.ONLINE)
+            case Result():
+                if self.dispatcher is not None:
+                    self.dispatcher.on_result(f)
+            case Error():
+                if self.dispatcher is None or not self.dispatcher.on_error(f):
+                    log.warning("service error: %s %s", f.code, f.message)
+            case _:
+                pass  # Heartbeat / Pong: their arrival already fed the watchdog
+
+    # ---- offline cache -----------------------------------------------------------------------
+    async def save_cache(self) -> None:
+        if self.cache is None or not self._synced or self.store.seq == self._saved_seq:
+            return
+        seq = self.store.seq
+        try:
+            await self.cache.save(self.store)
+            self._saved_seq = seq
+        except Exception:  # a full disk must not take the console down
+            log.exception("could not write the offline cache")
+
+    async def _cache_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.timings.cache_every_s)
+            if self.store.connection == Connection.ONLINE:
+                await self.save_cache()
+
+    def data_age_s(self) -> float | None:
+        return None if self.store.data_ts is None else max(0.0, time.time() - self.store.data_ts)

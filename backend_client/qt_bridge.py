@@ -1,0 +1,76 @@
+"""The Qt face of the connection: a QObject with signals and async slots, no widgets.
+
+qasync runs asyncio on the Qt thread, so the client's callbacks arrive here on the GUI thread
+and are re-emitted as Qt signals without any cross-thread hop. Slots are @asyncSlot: each keeps
+a reference to its task and routes an exception to sys.excepthook (the notification manager)
+instead of losing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from qasync import asyncSlot
+
+from app.commandbus import CommandResult
+from app.store import Connection
+from backend_client.client import ConsoleClient
+
+
+class ConsoleBridge(QObject):
+    connectionChanged = Signal(str)  # app.store.Connection value
+    loginFailed = Signal(str)  # backend_client.auth code: bad_credentials | login_needed | forbidden
+    commandFinished = Signal(str, object)  # command id, app.commandbus.CommandResult
+
+    def __init__(self, client: ConsoleClient, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.last_login_error = ""
+        # bound methods: the client's signals hold them weakly, so a dropped bridge is freed
+        client.store.connection_changed.connect(self._on_store_connection_changed)
+        client.login_failed.connect(self._on_client_login_failed)
+        client.command_finished.connect(self._on_client_command_finished)
+
+    @property
+    def connection(self) -> str:
+        return str(self.client.store.connection)
+
+    # ---- client -> Qt ----------------------------------------------------------------------
+    def _on_store_connection_changed(self, state: Connection) -> None:
+        self.connectionChanged.emit(str(state))
+
+    def _on_client_login_failed(self, code: str, message: str) -> None:
+        self.last_login_error = message
+        self.loginFailed.emit(code)
+
+    def _on_client_command_finished(self, command_id: str, result: CommandResult) -> None:
+        self.commandFinished.emit(command_id, result)
+
+    # ---- Qt -> client ----------------------------------------------------------------------
+    @asyncSlot(str, str)
+    async def start(self, user: str, password: str) -> None:
+        """Log in and keep connected (loads the offline cache first)."""
+        self.client.login(user, password)
+
+    @asyncSlot()
+    async def stop(self) -> None:
+        """Disconnect and write the offline cache (call on quit)."""
+        await self.client.stop()
+
+    @asyncSlot()
+    async def logout(self) -> None:
+        await self.client.logout()
+
+    @Slot()
+    def reconnectNow(self) -> None:  # noqa: N802 - Qt slot naming
+        self.client.reconnect_now()
+
+    @Slot(str, "QVariantMap", result=str)
+    def sendCommand(self, name: str, args: dict[str, Any]) -> str:  # noqa: N802 - Qt slot naming
+        """Fire a command from QML/Qt code; the answer comes back through commandFinished.
+        Returns the command id, or "" when refused locally (bad arguments, not permitted)."""
+        cid, fut = self.client.submit(name, dict(args))
+        if cid is None:
+            fut.add_done_callback(lambda f: self.commandFinished.emit("", f.result()))
+        return cid or ""
