@@ -1,0 +1,93 @@
+"""Starting with the service unreachable: the cache opens, commands queue, queries fail fast."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from app.store import Connection, SessionInfo, StateStore
+from backend_client import localdb
+from backend_client.cache import OfflineCache
+from backend_client.client import ConsoleClient
+from backend_client.outbox import Outbox
+from protocol.frames import Event
+from tests.backend_client.data import alert, town
+from tests.backend_client.helpers import FAST, free_port, wait_for
+
+
+def _seed_cache(tmp_path: Path, url: str, user: str) -> StateStore:
+    s = StateStore()
+    s.begin_snapshot(100)
+    s.snapshot_part("towns", [town()])
+    s.snapshot_part("alerts", [alert(1, level=4), alert(2)])
+    s.end_snapshot(100)
+    s.apply_events([Event(seq=120, ts=1, kind="alert.upsert", data=alert(3))])
+    s.data_ts = time.time() - 3600  # an hour-old picture of the city
+    s.set_session(SessionInfo(user=user, role="duty_officer",
+                              permissions=frozenset({"alert.ack", "alert.note"})))
+    OfflineCache(localdb.db_path(url, user, tmp_path)).save_sync(s)
+    return s
+
+
+async def test_offline_start_shows_cached_state_and_queues(tmp_path: Path) -> None:
+    url = f"ws://127.0.0.1:{free_port()}"  # nothing listens there
+    seeded = _seed_cache(tmp_path, url, "duty1")
+    store = StateStore()
+    states: list[Connection] = []
+    store.connection_changed.connect(states.append)
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    client.login("duty1", "password-1")
+    try:
+        # the cached picture is there at once, before any connection attempt finished
+        assert store.seq == 120
+        assert set(store.alerts) == {1, 2, 3}
+        assert store.data_ts == seeded.data_ts
+        assert store.session.role == "duty_officer"
+        await wait_for(lambda: store.connection == Connection.OFFLINE, what="offline state")
+        assert 3500 < (client.data_age_s() or 0) < 3700
+
+        res = await client.send("alert.ack", {"alert_id": 1, "note": "offline ack"})
+        assert res.ok
+        assert res.queued
+        refused = await client.send("silence.create", {"scope": "town", "target": "nancheng",
+                                                       "ends_ts": 1e10, "reason": "x"})
+        assert refused.error_code == "forbidden"  # the cached session's permissions apply
+        q = await client.query("devices.list", {})
+        assert q.error_code == "offline"
+        await wait_for(lambda: client.backoff.attempt >= 3, what="several retries")
+        assert Connection.ONLINE not in states
+    finally:
+        await client.stop()
+        client.close()
+    pending = Outbox(localdb.db_path(url, "duty1", tmp_path)).pending()
+    assert [(p.name, p.args["alert_id"]) for p in pending] == [("alert.ack", 1)]
+
+
+async def test_no_cache_and_no_service_is_offline_and_empty(tmp_path: Path) -> None:
+    store = StateStore()
+    client = ConsoleClient(f"ws://127.0.0.1:{free_port()}", store, timings=FAST, local_dir=str(tmp_path))
+    client.login("nobody", "pw")
+    try:
+        await wait_for(lambda: store.connection == Connection.OFFLINE)
+        assert store.seq == 0
+        assert store.data_ts is None
+    finally:
+        await client.stop()
+        client.close()
+
+
+async def test_switching_user_never_shows_the_previous_users_data(tmp_path: Path) -> None:
+    url = f"ws://127.0.0.1:{free_port()}"
+    _seed_cache(tmp_path, url, "bureau_water")
+    store = StateStore()
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    client.login("bureau_water", "pw")
+    assert store.alerts
+    await client.logout()
+    client.login("bureau_fire", "pw")
+    try:
+        assert store.alerts == {}
+        assert store.session.user == ""
+    finally:
+        await client.stop()
+        client.close()

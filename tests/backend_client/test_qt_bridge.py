@@ -1,0 +1,76 @@
+"""The Qt bridge under a real qasync loop (offscreen or Xvfb): signals re-emitted on the Qt side."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+qasync = pytest.importorskip("qasync")
+
+from app.commandbus import CommandResult  # noqa: E402
+from app.store import StateStore  # noqa: E402
+from backend_client.client import ConsoleClient  # noqa: E402
+from backend_client.qt_bridge import ConsoleBridge  # noqa: E402
+from tests.backend_client.helpers import FAST, free_port, wait_for  # noqa: E402
+
+pytestmark = pytest.mark.gui
+
+
+def _run(qapp: Any, coro: Coroutine[Any, Any, None]) -> None:
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def test_bridge_reports_offline_and_forwards_results(qapp: Any, tmp_path: Path) -> None:
+    store = StateStore()
+    client = ConsoleClient(f"ws://127.0.0.1:{free_port()}", store, timings=FAST, local_dir=str(tmp_path))
+    bridge = ConsoleBridge(client)
+    states: list[str] = []
+    finished: list[tuple[str, Any]] = []
+    bridge.connectionChanged.connect(states.append)
+    bridge.commandFinished.connect(lambda cid, res: finished.append((cid, res)))
+
+    async def main() -> None:
+        bridge.start("duty1", "pw")
+        await wait_for(lambda: "offline" in states, what="offline signal")
+        assert bridge.connection == "offline"
+        cid = bridge.sendCommand("alert.ack", {"alert_id": "not a number"})
+        await wait_for(lambda: bool(finished), what="local refusal")
+        assert cid == ""
+        assert finished[0][1].error_code == "bad_args"
+        # a command answered later (after a reconnect) reaches Qt with its id
+        client.command_finished.emit("abc-123-456", CommandResult(ok=True, duplicate=True))
+        assert finished[-1] == ("abc-123-456", CommandResult(ok=True, duplicate=True))
+        queued_id = bridge.sendCommand("alert.ack", {"alert_id": 5})
+        assert len(queued_id) == 36  # a UUID: held in the outbox until the service is back
+        bridge.stop()
+        await wait_for(lambda: client._task is None, what="stop")
+
+    _run(qapp, main())
+    client.close()
+
+
+def test_bridge_reports_login_failure(qapp: Any, tmp_path: Path) -> None:
+    store = StateStore()
+    client = ConsoleClient(f"ws://127.0.0.1:{free_port()}", store, timings=FAST, local_dir=str(tmp_path))
+    bridge = ConsoleBridge(client)
+    codes: list[str] = []
+    bridge.loginFailed.connect(codes.append)
+
+    async def main() -> None:
+        client.resume_with_token("duty1", "")  # nothing to log in with
+        await wait_for(lambda: bool(codes), what="loginFailed")
+        await client.stop()
+
+    _run(qapp, main())
+    client.close()
+    assert codes == ["login_needed"]
