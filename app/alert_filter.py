@@ -1,0 +1,112 @@
+"""What the alert feed shows and in which order: filter predicates and sort keys, Qt-free.
+
+The feed model keeps its rows sorted by `sort_key` so an incoming change is one bisect, not a
+full re-sort; the filter is a plain predicate so it can be tested without a screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from protocol.entities import Alert
+from protocol.enums import AlertState, Level
+
+# Columns of the alert feed, in display order. The view maps them to titles.
+COLUMNS = ("level", "state", "title", "domain", "town", "count", "last_ts", "assignee")
+OPEN_STATES = frozenset({AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED})
+_STATE_ORDER = {s: i for i, s in enumerate(AlertState)}
+
+
+@dataclass
+class AlertFilter:
+    """Empty sets mean "any". `text` matches title (zh and en), message, device and ids."""
+
+    levels: set[int] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+    towns: set[str] = field(default_factory=set)
+    states: set[str] = field(default_factory=lambda: {s.value for s in OPEN_STATES})
+    text: str = ""
+
+    def matches(self, a: Alert) -> bool:
+        if self.levels and a.level not in self.levels:
+            return False
+        if self.domains and a.domain not in self.domains:
+            return False
+        if self.towns and a.town not in self.towns:
+            return False
+        if self.states and a.state.value not in self.states:
+            return False
+        if self.text:
+            needle = self.text.casefold()
+            hay = f"{a.title} {a.title_en} {a.message} {a.device_id or ''} #{a.id} {a.external_id or ''}"
+            if needle not in hay.casefold():
+                return False
+        return True
+
+    def is_default(self) -> bool:
+        return self == AlertFilter()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"levels": sorted(self.levels), "domains": sorted(self.domains),
+                "towns": sorted(self.towns), "states": sorted(self.states), "text": self.text}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AlertFilter:
+        f = cls()
+        try:
+            f.levels = {int(x) for x in d.get("levels", [])}
+            f.domains = {str(x) for x in d.get("domains", [])}
+            f.towns = {str(x) for x in d.get("towns", [])}
+            if "states" in d:
+                f.states = {str(x) for x in d["states"] if str(x) in AlertState._value2member_map_}
+            f.text = str(d.get("text", ""))
+        except (TypeError, ValueError):
+            return cls()  # a hand-edited settings file must not break the feed
+        return f
+
+
+def sort_key(column: str, descending: bool) -> Callable[[Alert], tuple[Any, ...]]:
+    """Key for ascending bisect order. Ties break on id so the order is total and stable; a
+    descending sort negates numbers (strings use an inverted tuple key)."""
+    sign = -1 if descending else 1
+
+    def num(v: float) -> float:
+        return sign * v
+
+    def text(v: str) -> tuple[int, ...]:
+        codes = tuple(ord(ch) for ch in v)
+        return tuple(-c for c in codes) + (1,) if descending else codes
+
+    match column:
+        case "level":
+            return lambda a: (num(a.level), num(a.last_ts), num(a.id))
+        case "state":
+            return lambda a: (num(_STATE_ORDER[a.state]), num(-a.level), num(a.id))
+        case "count":
+            return lambda a: (num(a.count), num(a.id))
+        case "last_ts":
+            return lambda a: (num(a.last_ts), num(a.id))
+        case "title" | "domain" | "town" | "assignee":
+            return lambda a: (text(getattr(a, column) or ""), num(a.id))
+        case _:
+            return lambda a: (num(a.id),)
+
+
+def level_counts(alerts: Any, only_open: bool = True) -> dict[int, int]:
+    """Open alerts per level (headline for the situation summary)."""
+    out = {lv.value: 0 for lv in Level}
+    for a in alerts:
+        if not only_open or a.state in OPEN_STATES:
+            out[a.level] = out.get(a.level, 0) + 1
+    return out
+
+
+def town_counts(alerts: Any, min_level: int = 1) -> dict[str, int]:
+    """Open alerts per town at or above a level (the town map's default indicator)."""
+    out: dict[str, int] = {}
+    for a in alerts:
+        if a.town and a.state in OPEN_STATES and a.level >= min_level:
+            out[a.town] = out.get(a.town, 0) + 1
+    return out

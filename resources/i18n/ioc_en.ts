@@ -1,0 +1,912 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_GB" sourcelanguage="zh_CN">
+<context>
+    <name>Age</name>
+    <message numerus="yes">
+        <location filename="../../widgets/common.py" line="106"/>
+        <source>%n 秒</source>
+        <translation>
+            <numerusform>%n second</numerusform>
+            <numerusform>%n seconds</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/common.py" line="108"/>
+        <source>%n 分钟</source>
+        <translation>
+            <numerusform>%n minute</numerusform>
+            <numerusform>%n minutes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/common.py" line="110"/>
+        <source>%n 小时</source>
+        <translation>
+            <numerusform>%n hour</numerusform>
+            <numerusform>%n hours</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/common.py" line="111"/>
+        <source>%n 天</source>
+        <translation>
+            <numerusform>%n day</numerusform>
+            <numerusform>%n days</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>AlertFeed</name>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="97"/>
+        <source>未处理完</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="98"/>
+        <source>全部状态</source>
+        <translation>All states</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="102"/>
+        <source>搜索 (Ctrl+F)</source>
+        <translation>Search (Ctrl+F)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="104"/>
+        <source>清除筛选</source>
+        <translation>Clear filters</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="124"/>
+        <source>全部部门</source>
+        <translation>All bureaus</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="124"/>
+        <source>全部镇街</source>
+        <translation>All towns</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/alert_feed.py" line="236"/>
+        <source>有 %n 条红色告警被当前筛选隐藏</source>
+        <translation>
+            <numerusform>%n red alert is hidden by the current filter</numerusform>
+            <numerusform>%n red alerts are hidden by the current filter</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="269"/>
+        <source>当前角色无此权限</source>
+        <translation>Your role may not do this</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="279"/>
+        <source>请确认</source>
+        <translation>Please confirm</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/alert_feed.py" line="280"/>
+        <source>对 %n 条告警执行：</source>
+        <translation>
+            <numerusform>For %n alert: </numerusform>
+            <numerusform>For %n alerts: </numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="286"/>
+        <source>发送中…</source>
+        <translation>Sending…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="291"/>
+        <source>已排队，联网后发送</source>
+        <translation>Queued; sent when back online</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="291"/>
+        <source>已完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_feed.py" line="293"/>
+        <source>失败：</source>
+        <translation>Failed: </translation>
+    </message>
+</context>
+<context>
+    <name>AlertTableModel</name>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="178"/>
+        <source>级别</source>
+        <translation>Level</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="178"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="178"/>
+        <source>告警内容</source>
+        <translation>Alert</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="179"/>
+        <source>部门</source>
+        <translation>Bureau</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="179"/>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="179"/>
+        <source>次数</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="180"/>
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/alert_model.py" line="180"/>
+        <source>处置人</source>
+        <translation>Handler</translation>
+    </message>
+</context>
+<context>
+    <name>CameraTile</name>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="52"/>
+        <location filename="../../widgets/camera_tile.py" line="91"/>
+        <source>无视频源</source>
+        <translation>No video source</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="78"/>
+        <source>本机不支持视频播放</source>
+        <translation>Video playback is not available on this machine</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="84"/>
+        <source>连接中…</source>
+        <translation>Connecting…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="107"/>
+        <location filename="../../widgets/camera_tile.py" line="113"/>
+        <source>无信号</source>
+        <translation>No signal</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="119"/>
+        <source>无信号（画面中断）</source>
+        <translation>No signal (stream stalled)</translation>
+    </message>
+</context>
+<context>
+    <name>CityPlaceholder</name>
+    <message>
+        <location filename="../../widgets/city_placeholder.py" line="13"/>
+        <source>三维城市视图暂不可用</source>
+        <translation>The 3D city view is not available</translation>
+    </message>
+</context>
+<context>
+    <name>DQ</name>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="24"/>
+        <source>格式错误</source>
+        <translation>Malformed</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="24"/>
+        <source>缺少凭证</source>
+        <translation>Credential missing</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="25"/>
+        <source>凭证无效</source>
+        <translation>Invalid credential</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="25"/>
+        <source>凭证已吊销</source>
+        <translation>Credential revoked</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="26"/>
+        <source>越权写入</source>
+        <translation>Wrong bureau</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="26"/>
+        <source>未知设备</source>
+        <translation>Unknown device</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="27"/>
+        <source>未知指标</source>
+        <translation>Unknown metric</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="27"/>
+        <source>非数值</source>
+        <translation>Not a number</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="28"/>
+        <source>哨兵值</source>
+        <translation>Sentinel value</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="28"/>
+        <source>超出量程</source>
+        <translation>Out of range</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="29"/>
+        <source>时间过旧</source>
+        <translation>Timestamp too old</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="29"/>
+        <source>时间超前</source>
+        <translation>Timestamp in the future</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="30"/>
+        <source>数值卡滞</source>
+        <translation>Stuck value</translation>
+    </message>
+</context>
+<context>
+    <name>DataQualityPanel</name>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="42"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="42"/>
+        <source>累计</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="42"/>
+        <source>主要部门</source>
+        <translation>Main bureaus</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/dq_panel.py" line="69"/>
+        <source>被拒绝或标记的读数：%1 条（更新于 %2）</source>
+        <translation>Readings refused or flagged: %1 (updated %2)</translation>
+    </message>
+</context>
+<context>
+    <name>DecisionPanel</name>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="37"/>
+        <source>提出：</source>
+        <translation>Proposed by </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="43"/>
+        <location filename="../../widgets/decision_panel.py" line="115"/>
+        <source>批准</source>
+        <translation>Approve</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="44"/>
+        <location filename="../../widgets/decision_panel.py" line="115"/>
+        <source>驳回</source>
+        <translation>Reject</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="48"/>
+        <source>当前角色无此权限</source>
+        <translation>Your role may not do this</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/decision_panel.py" line="109"/>
+        <source>待决策事项：%n 项</source>
+        <translation>
+            <numerusform>%n decision waiting</numerusform>
+            <numerusform>%n decisions waiting</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="109"/>
+        <source>暂无待决策事项</source>
+        <translation>No decisions waiting</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="116"/>
+        <source>请确认决策</source>
+        <translation>Confirm the decision</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="116"/>
+        <source>确定%1：%2？</source>
+        <translation>%1: %2?</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="126"/>
+        <source>已提交</source>
+        <translation>Submitted</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/decision_panel.py" line="126"/>
+        <source>失败：</source>
+        <translation>Failed: </translation>
+    </message>
+</context>
+<context>
+    <name>DeviceHealth</name>
+    <message>
+        <location filename="../../widgets/device_health.py" line="59"/>
+        <source>部门 / 类型</source>
+        <translation>Bureau / type</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="59"/>
+        <source>总数</source>
+        <translation>Total</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="59"/>
+        <source>在线</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="60"/>
+        <source>离线</source>
+        <translation>Offline</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="60"/>
+        <source>故障</source>
+        <translation>Faulty</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="90"/>
+        <source>全市</source>
+        <translation>City-wide</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="91"/>
+        <source>%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5</source>
+        <translation>%1: %2 devices, %3% online, %4 offline, %5 faulty</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceListDialog</name>
+    <message>
+        <location filename="../../widgets/device_health.py" line="143"/>
+        <source>设备列表</source>
+        <translation>Devices</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="145"/>
+        <source>正在查询…</source>
+        <translation>Querying…</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="147"/>
+        <source>编号</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="147"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="147"/>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="148"/>
+        <source>状态</source>
+        <translation>State</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="148"/>
+        <source>最后上报</source>
+        <translation>Last report</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="148"/>
+        <source>最新读数</source>
+        <translation>Latest values</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="161"/>
+        <source>未连接服务，无法查询</source>
+        <translation>Not connected to the service; cannot query</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="167"/>
+        <source>查询失败：</source>
+        <translation>Query failed: </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="172"/>
+        <source>共 %1 台，显示 %2 台</source>
+        <translation>%1 devices, %2 shown</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="173"/>
+        <source>在线</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="173"/>
+        <source>离线</source>
+        <translation>Offline</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="173"/>
+        <source>故障</source>
+        <translation>Faulty</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorDialog</name>
+    <message>
+        <location filename="../../views/error_dialog.py" line="22"/>
+        <source>出现问题</source>
+        <translation>Something went wrong</translation>
+    </message>
+    <message>
+        <location filename="../../views/error_dialog.py" line="24"/>
+        <source>操作未能完成。控制台仍在运行，详细信息已写入日志。</source>
+        <translation>The operation could not be completed. The console is still running; details are in the log.</translation>
+    </message>
+</context>
+<context>
+    <name>HeaderBar</name>
+    <message>
+        <location filename="../../widgets/header.py" line="69"/>
+        <source>✕ 已静音</source>
+        <translation>✕ Muted</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="69"/>
+        <source>♪ 声音开</source>
+        <translation>♪ Sound on</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="81"/>
+        <source>● 在线 · 数据 %1 前</source>
+        <translation>● Online · data %1 old</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="82"/>
+        <source>● 在线</source>
+        <translation>● Online</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="84"/>
+        <source>◐ 重连中</source>
+        <translation>◐ Reconnecting</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="84"/>
+        <source> · 数据 %1 前</source>
+        <translation> · data %1 old</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="86"/>
+        <source>◌ 连接中</source>
+        <translation>◌ Connecting</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="87"/>
+        <source>○ 离线 · 数据 %1 前</source>
+        <translation>○ Offline · data %1 old</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/header.py" line="117"/>
+        <source>雨量 %1 mm</source>
+        <translation>Rain %1 mm</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentPanel</name>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="54"/>
+        <location filename="../../widgets/incident_panel.py" line="141"/>
+        <source>当前无关注事件</source>
+        <translation>No incident in focus</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="63"/>
+        <source>设为全局关注 (F)</source>
+        <translation>Put in focus for all halls (F)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="68"/>
+        <source>开始处置</source>
+        <translation>Start response</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="68"/>
+        <source>已控制</source>
+        <translation>Contained</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="69"/>
+        <source>结束事件</source>
+        <translation>Close incident</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="139"/>
+        <source>◉ 全局关注</source>
+        <translation>◉ In focus</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="152"/>
+        <source>指挥：</source>
+        <translation>Commander: </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="152"/>
+        <source>更新 </source>
+        <translation>Updated </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="162"/>
+        <source>任务：</source>
+        <translation>Task: </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="178"/>
+        <source>请确认</source>
+        <translation>Please confirm</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="178"/>
+        <source>确定结束该事件？</source>
+        <translation>Close this incident?</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="184"/>
+        <source>已完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="184"/>
+        <source>失败：</source>
+        <translation>Failed: </translation>
+    </message>
+</context>
+<context>
+    <name>LayoutEditor</name>
+    <message>
+        <location filename="../../views/layout_editor.py" line="101"/>
+        <source>布局编辑</source>
+        <translation>Layout editor</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="105"/>
+        <source>（自定义）</source>
+        <translation> (custom)</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="107"/>
+        <source>另存为新布局</source>
+        <translation>Save as new layout</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="109"/>
+        <source>保存</source>
+        <translation>Save</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="117"/>
+        <source>面板（拖到格子上替换）</source>
+        <translation>Panels (drop on a cell to replace)</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="123"/>
+        <source>布局名称</source>
+        <translation>Layout name</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="128"/>
+        <source>拖动格子可在格子、屏幕之间交换面板。</source>
+        <translation>Drag a cell onto another cell or screen to swap panels.</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="142"/>
+        <source>屏幕 %1 · %2</source>
+        <translation>Screen %1 · %2</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="166"/>
+        <source>已修改，尚未保存</source>
+        <translation>Changed, not saved</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="179"/>
+        <source>保存失败：</source>
+        <translation>Save failed: </translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="182"/>
+        <source>已保存：</source>
+        <translation>Saved: </translation>
+    </message>
+</context>
+<context>
+    <name>Level</name>
+    <message>
+        <location filename="../../widgets/common.py" line="44"/>
+        <source>红色</source>
+        <translation>Red</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="45"/>
+        <source>橙色</source>
+        <translation>Orange</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="46"/>
+        <source>黄色</source>
+        <translation>Yellow</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="47"/>
+        <source>蓝色</source>
+        <translation>Blue</translation>
+    </message>
+</context>
+<context>
+    <name>LoginDialog</name>
+    <message>
+        <location filename="../../views/login.py" line="30"/>
+        <source>登录 · 智慧城市运行中心</source>
+        <translation>Log in · Intelligent Operations Center</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="45"/>
+        <source>服务地址</source>
+        <translation>Server</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="46"/>
+        <source>用户名</source>
+        <translation>User</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="47"/>
+        <source>密码</source>
+        <translation>Password</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="48"/>
+        <source>大厅</source>
+        <translation>Hall</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="50"/>
+        <source>登录</source>
+        <translation>Log in</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="51"/>
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="68"/>
+        <source>服务地址须以 ws:// 或 wss:// 开头</source>
+        <translation>The server address must start with ws:// or wss://</translation>
+    </message>
+    <message>
+        <location filename="../../views/login.py" line="71"/>
+        <source>请输入用户名和密码</source>
+        <translation>Enter a user name and password</translation>
+    </message>
+</context>
+<context>
+    <name>Panels</name>
+    <message>
+        <location filename="../../views/panels.py" line="158"/>
+        <source>未知面板：</source>
+        <translation>Unknown panel: </translation>
+    </message>
+    <message>
+        <location filename="../../views/panels.py" line="165"/>
+        <source>面板加载失败：</source>
+        <translation>Panel failed to load: </translation>
+    </message>
+</context>
+<context>
+    <name>RedAlertBanner</name>
+    <message>
+        <location filename="../../widgets/red_alert.py" line="121"/>
+        <source>确认 (Ctrl+Enter)</source>
+        <translation>Acknowledge (Ctrl+Enter)</translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../../widgets/red_alert.py" line="141"/>
+        <source>（另有 %n 条）</source>
+        <translation>
+            <numerusform> (and %n more)</numerusform>
+            <numerusform> (and %n more)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../../widgets/red_alert.py" line="142"/>
+        <source>红色告警</source>
+        <translation>RED ALERT</translation>
+    </message>
+</context>
+<context>
+    <name>ScreenView</name>
+    <message>
+        <location filename="../../views/screen_view.py" line="92"/>
+        <source> · 红色告警，轮播暂停</source>
+        <translation> · red alert, rotation paused</translation>
+    </message>
+    <message>
+        <location filename="../../views/screen_view.py" line="94"/>
+        <source> · 已暂停</source>
+        <translation> · paused</translation>
+    </message>
+    <message>
+        <location filename="../../views/screen_view.py" line="96"/>
+        <source> · 操作中，轮播暂停</source>
+        <translation> · in use, rotation paused</translation>
+    </message>
+</context>
+<context>
+    <name>Shell</name>
+    <message>
+        <location filename="../../views/shell.py" line="158"/>
+        <source>确定退出控制台？</source>
+        <translation>Quit the console?</translation>
+    </message>
+</context>
+<context>
+    <name>SituationSummary</name>
+    <message>
+        <location filename="../../widgets/situation.py" line="42"/>
+        <source>告警</source>
+        <translation> alerts</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/situation.py" line="45"/>
+        <source>处置中事件</source>
+        <translation>Active incidents</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/situation.py" line="46"/>
+        <source>待决策</source>
+        <translation>Decisions waiting</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/situation.py" line="47"/>
+        <source>设备在线率</source>
+        <translation>Devices online</translation>
+    </message>
+</context>
+<context>
+    <name>State</name>
+    <message>
+        <location filename="../../widgets/common.py" line="54"/>
+        <source>新告警</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="55"/>
+        <source>已确认</source>
+        <translation>Acknowledged</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="56"/>
+        <source>已派遣</source>
+        <translation>Dispatched</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="57"/>
+        <source>已解除</source>
+        <translation>Resolved</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="58"/>
+        <source>已关闭</source>
+        <translation>Closed</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="59"/>
+        <source>待处置</source>
+        <translation>Open</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="60"/>
+        <source>处置中</source>
+        <translation>Active</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="61"/>
+        <source>已控制</source>
+        <translation>Contained</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="62"/>
+        <source>待审批</source>
+        <translation>Awaiting approval</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="63"/>
+        <source>已批准</source>
+        <translation>Approved</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="64"/>
+        <source>已驳回</source>
+        <translation>Rejected</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="65"/>
+        <source>途中</source>
+        <translation>En route</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="66"/>
+        <source>到场</source>
+        <translation>On scene</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="67"/>
+        <source>完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="68"/>
+        <source>已取消</source>
+        <translation>Cancelled</translation>
+    </message>
+</context>
+<context>
+    <name>TrendChart</name>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="24"/>
+        <source>15 分钟</source>
+        <translation>15 min</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="24"/>
+        <source>1 小时</source>
+        <translation>1 hour</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="25"/>
+        <source>6 小时</source>
+        <translation>6 hours</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="25"/>
+        <source>24 小时</source>
+        <translation>24 hours</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="26"/>
+        <source>7 天</source>
+        <translation>7 days</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/trend_chart.py" line="141"/>
+        <source>历史数据不可用：</source>
+        <translation>History not available: </translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,134 @@
+"""A deterministic, plausible city state fed into a StateStore through the real inbound path
+(snapshot parts and protocol events), for screenshots, benchmarks and manual checks without a
+running service. Names and proportions come from the real catalogue and town table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from typing import Any
+
+from app.commandbus import CommandResult
+from app.store import Connection, SessionInfo, StateStore
+from citymodel.towns import TOWN_TABLE
+from protocol.commands import PERMISSIONS
+from protocol.enums import Role
+from protocol.frames import Event
+from sync_service.catalog import DEVICE_TYPES, DOMAINS
+
+TITLES = [(t.domain, t.code, r["title_zh"], r["title_en"], r["metric"]) for t in DEVICE_TYPES for r in t.rules]
+
+
+class RecordingSink:
+    """A CommandSink that records what views send and answers at once (ok, or an error when
+    told to). Screenshots and widget tests use it where no service runs."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.queries: list[tuple[str, dict[str, Any]]] = []
+        self.answers: dict[str, CommandResult] = {}
+        self._loop = asyncio.new_event_loop()
+
+    def _done(self, res: CommandResult) -> asyncio.Future[CommandResult]:
+        fut: asyncio.Future[CommandResult] = self._loop.create_future()
+        fut.set_result(res)
+        return fut
+
+    def send(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
+        self.sent.append((name, args))
+        return self._done(self.answers.get(name, CommandResult(ok=True, data={})))
+
+    def query(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
+        self.queries.append((name, args))
+        return self._done(self.answers.get(name, CommandResult(ok=True, data={"items": []})))
+
+    def close(self) -> None:
+        self._loop.close()
+
+
+def session(role: Role = Role.OPERATOR, user: str = "operator") -> SessionInfo:
+    return SessionInfo(user=user, display_name=user, role=role.value, permissions=PERMISSIONS[role])
+
+
+def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 400) -> dict[str, list[Any]]:
+    rnd = random.Random(seed)
+    now = now or time.time()
+    towns = [dict(code=t.code, name_zh=t.name_zh, name_en=t.name_en, kind=t.kind, population=t.population,
+                  lon=113.75, lat=22.95) for t in TOWN_TABLE]
+    domains = [dict(code=c, name_zh=zh, name_en=en) for c, zh, en in DOMAINS]
+    dtypes = [dict(code=t.code, domain=t.domain, name_zh=t.name_zh, name_en=t.name_en, period_s=t.period_s,
+                   metrics=[dict(name=m.name, unit=m.unit, min=m.min, max=m.max) for m in t.metrics])
+              for t in DEVICE_TYPES]
+    weights = [t.population for t in TOWN_TABLE]
+    out_alerts = [make_alert(i + 1, rnd, now - rnd.uniform(0, 6 * 3600), weights) for i in range(alerts)]
+    stats = []
+    for t in DEVICE_TYPES:
+        for town in TOWN_TABLE:
+            total = max(int(100_000 * t.share * town.population / 11_000_000), 1)
+            off = int(total * rnd.uniform(0.005, 0.04))
+            bad = int(total * rnd.uniform(0, 0.01))
+            stats.append(dict(domain=t.domain, device_type=t.code, town=town.code, total=total,
+                              online=total - off - bad, offline=off, faulty=bad))
+    ticks = [metrics_tick(now - 5 * (359 - k), k, rnd) for k in range(360)]
+    incidents = [dict(id=1, title="东城街道某商业综合体火灾", level=4, state="active", domain="fire",
+                      town="dongcheng", alert_ids=[a["id"] for a in out_alerts[:3]],
+                      summary="3 个烟感与 1 个火灾探测器在 15 分钟内报警；消防救援站已出动 2 车。",
+                      commander="leader", created_ts=now - 1800, created_by="operator", updated_ts=now - 120),
+                 dict(id=2, title="虎门镇河道水位超警戒", level=3, state="open", domain="water", town="humen",
+                      alert_ids=[out_alerts[3]["id"]], created_ts=now - 3600, created_by="duty", updated_ts=now - 600)]
+    tasks = [dict(id=1, incident_id=1, title="调派长安、虎门消防站各 1 车增援", domain="fire", state="proposed",
+                  requires_approval=True, created_by="operator", created_ts=now - 300, updated_ts=now - 300,
+                  description="现场火势蔓延至二层，请求增援。"),
+             dict(id=2, incident_id=2, title="启动虎门镇防汛Ⅲ级应急响应", domain="water", state="proposed",
+                  requires_approval=True, created_by="duty", created_ts=now - 200, updated_ts=now - 200)]
+    dq = dict(ts=now, total={"auth_invalid": 41, "out_of_range": 230, "sentinel": 96, "ts_future": 12, "stuck": 57,
+                             "unknown_device": 8},
+              by_domain={"fire": {"out_of_range": 120, "stuck": 40}, "water": {"sentinel": 80, "auth_invalid": 30},
+                         "urban": {"out_of_range": 110, "ts_future": 12}})
+    return {"towns": towns, "domains": domains, "device_types": dtypes, "alerts": out_alerts,
+            "incidents": incidents, "tasks": tasks, "devices_stats": stats, "metrics": ticks, "dq": [dq],
+            "focus": [dict(incident_id=1, by="leader", hall="decision", ts=now - 60)]}
+
+
+def make_alert(i: int, rnd: random.Random, ts: float, weights: list[int], level: int | None = None,
+               state: str | None = None) -> dict[str, Any]:
+    dom, dtype, zh, en, metric = rnd.choice(TITLES)
+    town = rnd.choices(TOWN_TABLE, weights)[0]
+    lv = level or rnd.choices([1, 2, 3, 4], [50, 30, 14, 6])[0]
+    st = state or rnd.choices(["new", "acknowledged", "dispatched", "resolved"], [45, 30, 15, 10])[0]
+    return dict(id=i, source="rule", level=lv, state=st, domain=dom, town=town.code, title=f"{town.name_zh}{zh}",
+                title_en=f"{en}, {town.name_en}", device_id=f"{dtype}-{i:06d}", device_type=dtype, metric=metric,
+                first_ts=ts, last_ts=ts, updated_ts=ts, count=1 + int(rnd.expovariate(0.7)))
+
+
+def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
+    day = math.sin(k / 60)
+    towns = {t.code: {"aqi": round(55 + 25 * math.sin(k / 40 + j) + rnd.uniform(-5, 5), 1),
+                      "rain_1h": max(0.0, round(12 * math.sin(k / 30 + j / 3) + rnd.uniform(-2, 2), 1))}
+             for j, t in enumerate(TOWN_TABLE)}
+    return {"ts": ts, "city": {"readings_per_s": round(330 + 40 * day + rnd.uniform(-15, 15), 1),
+                               "devices_online_pct": round(97.5 + day * 0.6, 2), "aqi": round(62 + 18 * day, 1),
+                               "pm25": round(38 + 12 * day, 1), "temp_c": 27.0, "rain_1h_max": round(18 + 10 * day, 1),
+                               "water_level_max": round(4.2 + 0.6 * day, 2), "alerts_open": 300 + k % 50},
+            "towns": towns}
+
+
+def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERATOR, seed: int = 7) -> StateStore:
+    """Load a snapshot the way backend_client does: begin, parts, end."""
+    cols = snapshot_collections(alerts=alerts, seed=seed)
+    store.begin_snapshot(1000)
+    for name, items in cols.items():
+        for k in range(0, len(items), 500):
+            store.snapshot_part(name, items[k:k + 500])
+    store.end_snapshot(1000)
+    store.set_session(session(role, role.value if role != Role.DUTY_OFFICER else "duty"))
+    store.set_connection(Connection.ONLINE)
+    return store
+
+
+def alert_event(seq: int, alert: dict[str, Any]) -> Event:
+    return Event(seq=seq, ts=time.time(), kind="alert.upsert", domain=alert["domain"], town=alert.get("town"),
+                 data=alert)

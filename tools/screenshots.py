@@ -1,0 +1,97 @@
+"""`make screenshots`: every shipped hall profile, every screen and page, in both languages and
+both themes, into docs/screenshots/ (PNG, 8-bit palette to stay small).
+
+Runs under Xvfb (make wraps it). The state comes from tools.demo_state through the store's real
+inbound path; no service needed. Wall screens are rendered at 1920x1080 and saved at 1280x720;
+the duty laptop at 1366x768.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def settle(app: QApplication, rounds: int = 6) -> None:
+    from widgets.common import refresh_hub
+    for _ in range(rounds):
+        refresh_hub().tick.emit()
+        app.processEvents()
+
+
+def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) -> list[Path]:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from app.halls import shipped_profiles
+    from app.settings import ConsoleSettings
+    from app.store import StateStore
+    from protocol.enums import Role
+    from tools.demo_state import RecordingSink, fill_store
+    from views.context import ViewContext
+    from views.theme import apply_language, apply_theme
+    from views.window import HallWindow
+    from widgets.red_alert import RedAlertCenter
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    profiles = shipped_profiles()
+    for pid, profile in profiles.items():
+        if profile_ids and pid not in profile_ids:
+            continue
+        role = {"decision": Role.LEADER, "duty": Role.DUTY_OFFICER}.get(pid, Role.OPERATOR)
+        for lang in langs:
+            apply_language(app, lang)
+            for theme in themes:
+                apply_theme(app, theme)
+                store = fill_store(StateStore(), role=role)
+                sink = RecordingSink()
+                red = RedAlertCenter(store, sink)
+                red.sound.set_muted(True)
+                ctx = ViewContext(store, sink, ConsoleSettings(language=lang, mute=True), profile, red_center=red)
+                size = (1366, 768) if not profile.kiosk else (1920, 1080)
+                for si, screen in enumerate(profile.screens):
+                    win = HallWindow(ctx, [si], kiosk=False)
+                    win.resize(*size)
+                    win.show()
+                    for page in range(len(screen.pages)):
+                        win.show_screen(si, page)
+                        settle(app)
+                        img = win.grab().toImage()
+                        if img.width() > 1400:
+                            img = img.scaled(1280, 720, Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation)
+                        img = img.convertToFormat(QImage.Format.Format_Indexed8)
+                        suffix = f"-p{page + 1}" if len(screen.pages) > 1 else ""
+                        path = OUT / f"{pid}-s{si + 1}{suffix}-{lang}-{theme}.png"
+                        img.save(str(path), "PNG")
+                        written.append(path)
+                    win.allow_close = True
+                    win.close()
+                    win.deleteLater()
+                    settle(app, 2)
+                red.deleteLater()
+                sink.close()
+    return written
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", nargs="*")
+    ap.add_argument("--lang", nargs="*", default=["zh", "en"])
+    ap.add_argument("--theme", nargs="*", default=["dark", "light"])
+    a = ap.parse_args()
+    paths = shoot(a.profile, a.lang, a.theme)
+    total = sum(p.stat().st_size for p in paths)
+    print(f"{len(paths)} screenshots, {total / 1024:.0f} KiB, in {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,63 @@
+"""Themes (QSS in resources/styles) and the UI language (Qt Linguist .qm in resources/i18n)."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources as importlib_resources
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtWidgets import QApplication
+
+from widgets.common import set_language
+
+log = logging.getLogger(__name__)
+THEMES = ("dark", "light")
+_PLOT_COLOURS = {"dark": ("#0d1b29", "#cfe8ff"), "light": ("#ffffff", "#1b2733")}
+_installed: list[QTranslator] = []
+
+
+def stylesheet(theme: str) -> str:
+    name = theme if theme in THEMES else "dark"
+    return (importlib_resources.files("resources") / "styles" / f"{name}.qss").read_text(encoding="utf-8")
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """QSS for widgets; pyqtgraph draws itself, so its colours are set to match (plots made
+    after this call use them; the wall rebuilds its windows on a theme change)."""
+    app.setStyleSheet(stylesheet(theme))
+    bg, fg = _PLOT_COLOURS.get(theme, _PLOT_COLOURS["dark"])
+    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
+    app.setProperty("ioc_theme", theme)
+
+
+def qm_path(lang: str) -> Path:
+    return Path(str(importlib_resources.files("resources") / "i18n" / f"ioc_{lang}.qm"))
+
+
+def apply_language(app: QApplication, lang: str) -> bool:
+    """Install the translators for a language ("zh" is the source language: none needed).
+    Returns False when the .qm file is missing (run `make translations`); the UI stays Chinese."""
+    for t in _installed:
+        app.removeTranslator(t)
+    _installed.clear()
+    set_language(lang)
+    if lang == "zh":
+        QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+        return True
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    ok = True
+    ours = QTranslator(app)
+    if ours.load(str(qm_path(lang))):
+        app.installTranslator(ours)
+        _installed.append(ours)
+    else:
+        log.warning("translation %s not found; run `make translations`", qm_path(lang))
+        ok = False
+    qt = QTranslator(app)
+    if qt.load(QLocale(QLocale.Language.English), "qtbase", "_",
+               QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
+        app.installTranslator(qt)
+        _installed.append(qt)
+    return ok

@@ -1,0 +1,124 @@
+"""Camera tile (QtMultimedia): plays a stream URL or a file; a clear "no signal" state on error,
+on end of stream and when frames stop arriving (a watchdog), so it never shows a frozen frame.
+
+Options: url (a fixed source), follow_alert (play the selected alert's camera: the device's
+stream URL from url_template, e.g. "rtsp://cams.local/{device_id}"), title_zh/title_en.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+
+from app.selection import ViewState
+from app.store import StateStore
+from widgets.common import pick
+
+STALL_S = 3.0  # no new frame for this long while "playing" counts as no signal
+
+
+class CameraTile(QWidget):
+    def __init__(self, store: StateStore | None = None, view_state: ViewState | None = None,
+                 options: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CameraTile")
+        self.store = store
+        self.view_state = view_state or ViewState()
+        o = options or {}
+        self.url_template: str = o.get("url_template", "")
+        self.caption = QLabel(pick(o.get("title_zh", ""), o.get("title_en", "")), objectName="CameraCaption")
+        self.no_signal = QLabel(objectName="NoSignal")
+        self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_signal.setWordWrap(True)
+        self.state = "idle"  # idle | loading | playing | no_signal
+        self.source: str = ""
+        self.last_frame_ts = 0.0
+        self.frames = 0
+        self._player: Any = None
+        self._video: Any = None
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.no_signal)
+        self._init_player()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.caption)
+        lay.addLayout(self._stack, 1)
+        self._watchdog = QTimer(self, interval=500)
+        self._watchdog.timeout.connect(self._on_watchdog_timeout)
+        self._watchdog.start()
+        self._show_no_signal(self.tr("无视频源"))
+        if o.get("follow_alert") and store is not None:
+            self.view_state.alert_selected.connect(self._on_view_alert_selected)
+        if o.get("url"):
+            self.play(o["url"])
+
+    def _init_player(self) -> None:
+        try:
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+            from PySide6.QtMultimediaWidgets import QVideoWidget
+        except ImportError:  # multimedia missing: the tile says so instead of failing
+            return
+        self._video = QVideoWidget(self)
+        self._stack.addWidget(self._video)
+        self._player = QMediaPlayer(self)
+        self._audio = QAudioOutput(self)
+        self._audio.setMuted(True)  # camera audio never competes with the alarm sound
+        self._player.setAudioOutput(self._audio)
+        self._player.setVideoOutput(self._video)
+        self._player.errorOccurred.connect(self._on_player_error)
+        self._player.mediaStatusChanged.connect(self._on_player_status)
+        self._video.videoSink().videoFrameChanged.connect(self._on_sink_frame)
+
+    def play(self, source: str) -> None:
+        self.source = source
+        if self._player is None:
+            self._show_no_signal(self.tr("本机不支持视频播放"))
+            return
+        url = QUrl(source) if "://" in source else QUrl.fromLocalFile(source)
+        self.state = "loading"
+        self.frames = 0
+        self.last_frame_ts = time.monotonic()
+        self.no_signal.setText(self.tr("连接中…"))
+        self._player.setSource(url)
+        self._player.play()
+
+    def stop(self) -> None:
+        if self._player is not None:
+            self._player.stop()
+        self._show_no_signal(self.tr("无视频源"))
+
+    def _on_view_alert_selected(self, alert_id: int | None) -> None:
+        a = self.store.alerts.get(alert_id) if self.store is not None and alert_id else None
+        if a is not None and a.device_id and a.device_type == "kitchen_camera" and self.url_template:
+            self.play(self.url_template.format(device_id=a.device_id))
+
+    def _on_sink_frame(self, frame: Any) -> None:
+        if frame.isValid():
+            self.frames += 1
+            self.last_frame_ts = time.monotonic()
+            if self.state != "playing":
+                self.state = "playing"
+                self._stack.setCurrentWidget(self._video)
+
+    def _on_player_error(self, _err: Any, message: str) -> None:
+        self._show_no_signal(self.tr("无信号") + (f"\n{message}" if message else ""))
+
+    def _on_player_status(self, status: Any) -> None:
+        from PySide6.QtMultimedia import QMediaPlayer
+        if status in (QMediaPlayer.MediaStatus.EndOfMedia, QMediaPlayer.MediaStatus.InvalidMedia,
+                      QMediaPlayer.MediaStatus.NoMedia) and self.state in ("loading", "playing"):
+            self._show_no_signal(self.tr("无信号"))
+
+    def _on_watchdog_timeout(self) -> None:
+        if self.state in ("loading", "playing") and time.monotonic() - self.last_frame_ts > STALL_S:
+            if self._player is not None:
+                self._player.stop()
+            self._show_no_signal(self.tr("无信号（画面中断）"))
+
+    def _show_no_signal(self, text: str) -> None:
+        self.state = "no_signal" if self.source else "idle"
+        self.no_signal.setText(text)
+        self._stack.setCurrentWidget(self.no_signal)  # the last frame is never left on screen

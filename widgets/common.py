@@ -1,0 +1,183 @@
+"""Shared helpers for panels: language, names, colours, the refresh tick, futures, confirmation."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from app.commandbus import CommandResult
+from citymodel.towns import TOWNS_BY_CODE
+
+REFRESH_HZ = 8  # repaint rate for coalesced updates, whatever the event rate
+
+LEVEL_COLORS = {4: QColor("#e53935"), 3: QColor("#fb8c00"), 2: QColor("#fdd835"), 1: QColor("#1e88e5")}
+LEVEL_TEXT_COLORS = {4: QColor("#ffffff"), 3: QColor("#000000"), 2: QColor("#000000"), 1: QColor("#ffffff")}
+
+_state = {"lang": "zh"}
+
+
+def set_language(lang: str) -> None:
+    _state["lang"] = "en" if lang == "en" else "zh"
+
+
+def lang() -> str:
+    return _state["lang"]
+
+
+def pick(zh: str, en: str) -> str:
+    """Data-borne text (names from the service or a layout file) in the UI language."""
+    return en if lang() == "en" and en else zh
+
+
+def tr(context: str, text: str) -> str:
+    return QCoreApplication.translate(context, text)
+
+
+def level_text(level: int) -> str:
+    names = {
+        4: QCoreApplication.translate("Level", "红色"),
+        3: QCoreApplication.translate("Level", "橙色"),
+        2: QCoreApplication.translate("Level", "黄色"),
+        1: QCoreApplication.translate("Level", "蓝色"),
+    }
+    return names.get(level, str(level))
+
+
+def state_text(state: str) -> str:
+    names = {
+        "new": QCoreApplication.translate("State", "新告警"),
+        "acknowledged": QCoreApplication.translate("State", "已确认"),
+        "dispatched": QCoreApplication.translate("State", "已派遣"),
+        "resolved": QCoreApplication.translate("State", "已解除"),
+        "closed": QCoreApplication.translate("State", "已关闭"),
+        "open": QCoreApplication.translate("State", "待处置"),
+        "active": QCoreApplication.translate("State", "处置中"),
+        "contained": QCoreApplication.translate("State", "已控制"),
+        "proposed": QCoreApplication.translate("State", "待审批"),
+        "approved": QCoreApplication.translate("State", "已批准"),
+        "rejected": QCoreApplication.translate("State", "已驳回"),
+        "en_route": QCoreApplication.translate("State", "途中"),
+        "on_scene": QCoreApplication.translate("State", "到场"),
+        "done": QCoreApplication.translate("State", "完成"),
+        "cancelled": QCoreApplication.translate("State", "已取消"),
+    }
+    return names.get(str(state), str(state))
+
+
+def town_name(store: Any, code: str | None) -> str:
+    if not code:
+        return "—"
+    t = store.towns.get(code) if store is not None else None
+    if t is not None:
+        return pick(t.name_zh, t.name_en)
+    info = TOWNS_BY_CODE.get(code)
+    return pick(info.name_zh, info.name_en) if info else code
+
+
+def domain_name(store: Any, code: str | None) -> str:
+    if not code:
+        return "—"
+    d = store.domains.get(code) if store is not None else None
+    return pick(d.name_zh, d.name_en) if d is not None else code
+
+
+def alert_title(a: Any) -> str:
+    return pick(a.title, a.title_en)
+
+
+def fmt_time(ts: float | None, with_date: bool = False) -> str:
+    if ts is None:
+        return "—"
+    lt = time.localtime(ts)
+    if with_date or time.strftime("%Y%m%d", lt) != time.strftime("%Y%m%d"):
+        return time.strftime("%m-%d %H:%M:%S", lt)
+    return time.strftime("%H:%M:%S", lt)
+
+
+def fmt_age(seconds: float) -> str:
+    s = int(max(seconds, 0))
+    if s < 60:
+        return QCoreApplication.translate("Age", "%n 秒", "", s)
+    if s < 3600:
+        return QCoreApplication.translate("Age", "%n 分钟", "", s // 60)
+    if s < 86400:
+        return QCoreApplication.translate("Age", "%n 小时", "", s // 3600)
+    return QCoreApplication.translate("Age", "%n 天", "", s // 86400)
+
+
+def on_done(fut: asyncio.Future[CommandResult] | Any, callback: Callable[[CommandResult], None]) -> None:
+    """Call back with the command's result. A future that is already done is handled now
+    (its loop might not be running); a failed future becomes a CommandResult error."""
+    def deliver(f: Any) -> None:
+        try:
+            res = f.result()
+        except Exception as exc:  # transport failure: shown as an error, never raised
+            res = CommandResult(ok=False, error_code="internal", error_message=str(exc))
+        callback(res)
+    if fut.done():
+        deliver(fut)
+    else:
+        fut.add_done_callback(deliver)
+
+
+class RefreshHub(QObject):
+    """One timer for all panels: each panel marks itself dirty on store signals and repaints on
+    the tick, so 2,000 events/s cost at most REFRESH_HZ repaints per panel."""
+
+    tick = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000 // REFRESH_HZ)
+        self.timer.timeout.connect(self.tick.emit)
+        self.timer.start()
+
+
+_hub: dict[str, RefreshHub] = {}
+
+
+def refresh_hub() -> RefreshHub:
+    hub = _hub.get("hub")
+    if hub is None:
+        hub = RefreshHub()
+        _hub["hub"] = hub
+    return hub
+
+
+def _default_confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)  # Enter never confirms by mistake
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+# Tests and the unattended wall replace this (a wall has no one to click "yes").
+confirm_hook: dict[str, Callable[[QWidget | None, str, str], bool]] = {"fn": _default_confirm}
+
+
+def confirm(parent: QWidget | None, title: str, text: str) -> bool:
+    return confirm_hook["fn"](parent, title, text)
+
+
+def plot_font_px() -> int:
+    """Tick and legend text for pyqtgraph plots (they do not follow QSS): large on the wall."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    return 16 if app is not None and app.property("ioc_theme") != "light" else 11
+
+
+def style_plot(plot: Any) -> None:
+    from PySide6.QtGui import QFont
+    f = QFont()
+    f.setPixelSize(plot_font_px())
+    for side in ("left", "bottom"):
+        ax = plot.getAxis(side)
+        ax.setStyle(tickFont=f)
+        ax.setTextPen(ax.textPen())

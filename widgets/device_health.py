@@ -1,0 +1,182 @@
+"""Device health by bureau and type: online / offline / faulty counts, an availability bar, and a
+drill-down (double-click or Enter) to the device list via the devices.list query.
+
+Follows the ViewState town: a clicked town shows that town's devices only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.commandbus import CommandResult, CommandSink
+from app.kpi import device_totals
+from app.selection import ViewState
+from app.store import StateStore
+from widgets.common import domain_name, fmt_time, on_done, pick, refresh_hub, town_name
+
+KeyRole = Qt.ItemDataRole.UserRole + 2
+
+
+def aggregate(stats: dict[Any, Any], town: str | None) -> dict[str, dict[str, dict[str, int]]]:
+    """{domain: {device_type: counts}} for one town or the whole city."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for s in stats.values():
+        if town and s.town != town:
+            continue
+        c = out.setdefault(s.domain, {}).setdefault(s.device_type, {"total": 0, "online": 0, "offline": 0, "faulty": 0})
+        c["total"] += s.total
+        c["online"] += s.online
+        c["offline"] += s.offline
+        c["faulty"] += s.faulty
+    return out
+
+
+class DeviceHealth(QWidget):
+    def __init__(self, store: StateStore, commands: CommandSink | None = None,
+                 view_state: ViewState | None = None, options: dict[str, Any] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DeviceHealth")
+        self.store, self.commands = store, commands
+        self.view_state = view_state or ViewState()
+        self.summary = QLabel("", objectName="DeviceSummary")
+        self.tree = QTreeWidget(objectName="DeviceTree")
+        self.tree.setColumnCount(5)
+        self.tree.setHeaderLabels([self.tr("部门 / 类型"), self.tr("总数"), self.tr("在线"),
+                                   self.tr("离线"), self.tr("故障")])
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 5):
+            self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.itemActivated.connect(self._on_tree_item_activated)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.tree, 1)
+        self.dialogs: list[DeviceListDialog] = []
+        self._dirty = True
+        store.stats_changed.connect(self._on_store_changed)
+        store.reset.connect(self._on_store_changed)
+        self.view_state.town_changed.connect(self._on_store_changed)
+        refresh_hub().tick.connect(self._on_refresh_tick)
+        self.rebuild()
+
+    def _on_store_changed(self, *_: Any) -> None:
+        self._dirty = True
+
+    def _on_refresh_tick(self) -> None:
+        if self._dirty and self.isVisible():
+            self._dirty = False
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        town = self.view_state.town
+        data = aggregate(self.store.device_stats, town)
+        tot = device_totals(self.store.device_stats, town)
+        pct = 100.0 * tot["online"] / tot["total"] if tot["total"] else 0.0
+        where = town_name(self.store, town) if town else self.tr("全市")
+        self.summary.setText(self.tr("%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5")
+                             .replace("%1", where).replace("%2", f"{tot['total']:,}")
+                             .replace("%3", f"{pct:.1f}").replace("%4", f"{tot['offline']:,}")
+                             .replace("%5", f"{tot['faulty']:,}"))
+        expanded = {self.tree.topLevelItem(i).data(0, KeyRole) for i in range(self.tree.topLevelItemCount())
+                    if self.tree.topLevelItem(i).isExpanded()}
+        self.tree.clear()
+        for dom in sorted(data, key=lambda d: -sum(c["total"] for c in data[d].values())):
+            types = data[dom]
+            sums = {k: sum(c[k] for c in types.values()) for k in ("total", "online", "offline", "faulty")}
+            item = self._item(domain_name(self.store, dom), sums, (dom, None))
+            for dt in sorted(types, key=lambda t: -types[t]["total"]):
+                spec = self.store.device_types.get(dt)
+                name = pick(spec.name_zh, spec.name_en) if spec else dt
+                item.addChild(self._item(name, types[dt], (dom, dt)))
+            self.tree.addTopLevelItem(item)
+            item.setExpanded((dom, None) in expanded)
+
+    def _item(self, name: str, c: dict[str, int], key: tuple[str, str | None]) -> QTreeWidgetItem:
+        it = QTreeWidgetItem([name, f"{c['total']:,}", f"{c['online']:,}", f"{c['offline']:,}", f"{c['faulty']:,}"])
+        it.setData(0, KeyRole, key)
+        for col in range(1, 5):
+            it.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if c["offline"]:
+            it.setForeground(3, QBrush(QColor("#ff8a65")))
+        if c["faulty"]:
+            it.setForeground(4, QBrush(QColor("#ffd54f")))
+        return it
+
+    def _on_tree_item_activated(self, item: QTreeWidgetItem, _col: int) -> None:
+        dom, dt = item.data(0, KeyRole)
+        self.drill_down(dom, dt)
+
+    def drill_down(self, domain: str, device_type: str | None, health: str | None = None) -> DeviceListDialog:
+        d = DeviceListDialog(self.store, self.commands, domain, device_type, self.view_state.town, health, self)
+        self.dialogs.append(d)
+        d.finished.connect(lambda _r, dd=d: self.dialogs.remove(dd) if dd in self.dialogs else None)
+        d.show()
+        return d
+
+
+class DeviceListDialog(QDialog):
+    """The devices of one bureau/type (and town), fetched with devices.list."""
+
+    COLS = ("id", "name", "town", "health", "last_ts", "last_values")
+
+    def __init__(self, store: StateStore, commands: CommandSink | None, domain: str,
+                 device_type: str | None, town: str | None, health: str | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DeviceListDialog")
+        self.store = store
+        self.setWindowTitle(self.tr("设备列表") + " · " + domain_name(store, domain))
+        self.resize(900, 560)
+        self.info = QLabel(self.tr("正在查询…"))
+        self.table = QTableWidget(0, len(self.COLS))
+        self.table.setHorizontalHeaderLabels([self.tr("编号"), self.tr("名称"), self.tr("镇街"),
+                                              self.tr("状态"), self.tr("最后上报"), self.tr("最新读数")])
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.info)
+        lay.addWidget(self.table, 1)
+        self.rows: list[dict[str, Any]] = []
+        args: dict[str, Any] = {"domain": domain, "limit": 500}
+        for k, v in (("device_type", device_type), ("town", town), ("health", health)):
+            if v:
+                args[k] = v
+        self.args = args
+        if commands is None:
+            self.info.setText(self.tr("未连接服务，无法查询"))
+        else:
+            on_done(commands.query("devices.list", args), self._on_query_result)
+
+    def _on_query_result(self, res: CommandResult) -> None:
+        if not res.ok:
+            self.info.setText(self.tr("查询失败：") + (res.error_message or res.error_code or ""))
+            return
+        data = res.data or {}
+        self.rows = list(data.get("items") or data.get("devices") or [])
+        total = data.get("total", len(self.rows))
+        self.info.setText(self.tr("共 %1 台，显示 %2 台").replace("%1", f"{total:,}").replace("%2", str(len(self.rows))))
+        health = {"online": self.tr("在线"), "offline": self.tr("离线"), "faulty": self.tr("故障")}
+        self.table.setRowCount(len(self.rows))
+        for r, d in enumerate(self.rows):
+            vals = d.get("last_values") or {}
+            cells = (d.get("id", ""), d.get("name", ""), town_name(self.store, d.get("town")),
+                     health.get(d.get("health", ""), d.get("health", "")), fmt_time(d.get("last_ts"), True),
+                     ", ".join(f"{k}={v:g}" if isinstance(v, int | float) else f"{k}={v}" for k, v in vals.items()))
+            for c, text in enumerate(cells):
+                self.table.setItem(r, c, QTableWidgetItem(str(text)))
+        self.table.resizeColumnsToContents()

@@ -1,0 +1,156 @@
+"""Red alerts: a sound and a flashing banner on every screen until acknowledged.
+
+RedAlertCenter is one per application: it listens to store.red_alert (fires once per alert id
+while new and unsilenced, whatever filter a feed has) and keeps the list of unacknowledged red
+alerts; every window's RedAlertBanner shows it. The sound repeats every REPEAT_S until
+acknowledged unless muted; mute is a setting, visibly shown in the header.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib import resources as importlib_resources
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.commandbus import CommandSink
+from app.store import StateStore
+from protocol.entities import Alert
+from widgets.common import alert_title, on_done, town_name
+
+REPEAT_S = 30.0
+
+
+class AlarmSound(QObject):
+    """QSoundEffect with a mute. `plays` counts triggered plays (what tests and the e2e check)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.muted = False
+        self.plays = 0
+        self.suppressed = 0
+        self.last_play_ts: float | None = None
+        self._effect: Any = None
+        try:
+            from PySide6.QtMultimedia import QSoundEffect
+            self._effect = QSoundEffect(self)
+            path = importlib_resources.files("resources") / "sounds" / "red_alert.wav"
+            self._effect.setSource(QUrl.fromLocalFile(str(path)))
+            self._effect.setVolume(1.0)
+        except Exception:  # no multimedia backend: the banner still shows, the count still moves
+            self._effect = None
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        if muted and self._effect is not None:
+            self._effect.stop()
+
+    def play(self) -> bool:
+        if self.muted:
+            self.suppressed += 1
+            return False
+        self.plays += 1
+        self.last_play_ts = time.time()
+        if self._effect is not None:
+            self._effect.play()
+        return True
+
+
+class RedAlertCenter(QObject):
+    changed = Signal()  # the unacknowledged list changed: banners repaint
+
+    def __init__(self, store: StateStore, commands: CommandSink, sound: AlarmSound | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.commands = store, commands
+        self.sound = sound or AlarmSound(self)
+        self.pending: list[Alert] = []
+        self.announced = 0
+        self._repeat = QTimer(self, interval=int(REPEAT_S * 1000))
+        self._repeat.timeout.connect(self._on_repeat_timeout)
+        store.red_alert.connect(self._on_store_red_alert)
+        store.alerts_changed.connect(self._on_store_alerts_changed)
+        store.reset.connect(self._on_store_reset)
+        self._recount()
+
+    def _on_store_red_alert(self, alert: Alert) -> None:
+        self.announced += 1
+        self.sound.play()
+        self._recount()
+        self._repeat.start()
+
+    def _on_store_alerts_changed(self, ids: set[int]) -> None:
+        if any(i in {a.id for a in self.pending} for i in ids) or self.pending:
+            self._recount()
+
+    def _on_store_reset(self) -> None:
+        self._recount()
+
+    def _on_repeat_timeout(self) -> None:
+        if self.pending:
+            self.sound.play()
+        else:
+            self._repeat.stop()
+
+    def _recount(self) -> None:
+        pending = sorted(self.store.unacknowledged_red(), key=lambda a: -a.last_ts)
+        if [a.id for a in pending] != [a.id for a in self.pending]:
+            self.pending = pending
+            self.changed.emit()
+        else:
+            self.pending = pending
+        if not pending:
+            self._repeat.stop()
+
+    def acknowledge(self, alert_id: int) -> None:
+        on_done(self.commands.send("alert.ack", {"alert_id": alert_id}), lambda _r: None)
+
+
+class RedAlertBanner(QWidget):
+    """A flashing strip at the top of a window; hidden when nothing red waits."""
+
+    def __init__(self, center: RedAlertCenter, store: StateStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RedAlertBanner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.center, self.store = center, store
+        self.label = QLabel(objectName="RedAlertText")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.ack = QPushButton(self.tr("确认 (Ctrl+Enter)"), objectName="RedAlertAck")
+        self.ack.clicked.connect(self.acknowledge_top)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 12, 6)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.ack)
+        self._flash_on = False
+        self._flash = QTimer(self, interval=500)
+        self._flash.timeout.connect(self._on_flash_timeout)
+        center.changed.connect(self._on_center_changed)
+        store.session_changed.connect(lambda _s: self._on_center_changed())
+        self._on_center_changed()
+
+    def _on_center_changed(self) -> None:
+        pending = self.center.pending
+        self.setVisible(bool(pending))
+        if not pending:
+            self._flash.stop()
+            return
+        top = pending[0]
+        more = self.tr("（另有 %n 条）", "", len(pending) - 1) if len(pending) > 1 else ""
+        self.label.setText(self.tr("红色告警") + f"  #{top.id}  {alert_title(top)} · "
+                           f"{town_name(self.store, top.town)}{more}")
+        self.ack.setEnabled(self.store.can("alert.ack"))
+        if not self._flash.isActive():
+            self._flash.start()
+
+    def _on_flash_timeout(self) -> None:
+        self._flash_on = not self._flash_on
+        self.setProperty("flash", self._flash_on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def acknowledge_top(self) -> None:
+        if self.center.pending and self.store.can("alert.ack"):
+            self.center.acknowledge(self.center.pending[0].id)

@@ -1,0 +1,179 @@
+"""Town map: Dongguan's 34 towns/streets/zones from the real polygons, coloured by an indicator;
+click a town to filter every panel that follows the ViewState (click again to clear).
+
+Options: indicator "alerts" (open alerts, min_level) or a per-town metric key from metrics
+ticks (e.g. "aqi"); min_level; labels (bool).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.alert_filter import town_counts
+from app.kpi import metric_value
+from app.selection import ViewState
+from app.store import StateStore
+from citymodel.towns import load_towns
+from widgets.common import refresh_hub, town_name
+
+_KX = math.cos(math.radians(22.9))  # equirectangular: a degree of longitude is shorter here
+
+
+@lru_cache(maxsize=1)
+def town_paths() -> dict[str, tuple[QPainterPath, QPointF]]:
+    """Each town's outline as a path in map units (x = lon*cos(lat0), y = -lat) and a label
+    point. Built once: the geometry never changes while the console runs."""
+    out: dict[str, tuple[QPainterPath, QPointF]] = {}
+    for t in load_towns():
+        path = QPainterPath()
+        for poly in t.geometry.geoms:
+            ring = list(poly.exterior.coords)
+            path.moveTo(ring[0][0] * _KX, -ring[0][1])
+            for x, y in ring[1:]:
+                path.lineTo(x * _KX, -y)
+            path.closeSubpath()
+        cx, cy = t.centroid
+        out[t.code] = (path, QPointF(cx * _KX, -cy))
+    return out
+
+
+def ramp(frac: float) -> QColor:
+    """Calm teal for none, through amber to red as the indicator grows."""
+    frac = min(max(frac, 0.0), 1.0)
+    stops = ((0.0, (38, 70, 83)), (0.35, (42, 157, 143)), (0.65, (233, 196, 106)), (1.0, (231, 76, 60)))
+    for (f0, c0), (f1, c1) in zip(stops, stops[1:], strict=False):
+        if frac <= f1:
+            k = (frac - f0) / (f1 - f0)
+            return QColor(*(int(a + (b - a) * k) for a, b in zip(c0, c1, strict=True)))
+    return QColor(*stops[-1][1])
+
+
+class TownMap(QWidget):
+    town_clicked = Signal(str)
+
+    def __init__(self, store: StateStore, view_state: ViewState | None = None,
+                 options: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TownMap")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 200)
+        self.setMouseTracking(True)
+        self.store = store
+        self.view_state = view_state or ViewState()
+        o = options or {}
+        self.indicator: str = o.get("indicator", "alerts")
+        self.min_level = int(o.get("min_level", 1))
+        self.show_labels = bool(o.get("labels", True))
+        self.paths = town_paths()
+        bounds = QRectF()
+        for path, _ in self.paths.values():
+            bounds = bounds.united(path.boundingRect())
+        self.bounds = bounds
+        self.values: dict[str, float] = {}
+        self._hover: str | None = None
+        self._dirty = True
+        for sig in (store.alerts_changed, store.metrics_changed, store.reset):
+            sig.connect(self._on_store_changed)
+        self.view_state.town_changed.connect(lambda _t: self.update())
+        refresh_hub().tick.connect(self._on_refresh_tick)
+        self.recompute()
+
+    def _on_store_changed(self, *_: Any) -> None:
+        self._dirty = True
+
+    def _on_refresh_tick(self) -> None:
+        if self._dirty and self.isVisible():
+            self._dirty = False
+            self.recompute()
+            self.update()
+
+    def recompute(self) -> None:
+        if self.indicator == "alerts":
+            counts = town_counts(self.store.alerts.values(), self.min_level)
+            self.values = {k: float(v) for k, v in counts.items()}
+        else:
+            tick = self.store.metrics
+            self.values = {code: v for code in self.paths
+                           if (v := metric_value(tick, self.indicator, code)) is not None}
+
+    def _transform(self) -> QTransform:
+        r = QRectF(self.rect()).adjusted(8, 8, -8, -8)
+        s = min(r.width() / self.bounds.width(), r.height() / self.bounds.height())
+        ox = r.left() + (r.width() - self.bounds.width() * s) / 2
+        oy = r.top() + (r.height() - self.bounds.height() * s) / 2
+        t = QTransform()
+        t.translate(ox, oy)
+        t.scale(s, s)
+        t.translate(-self.bounds.left(), -self.bounds.top())
+        return t
+
+    def town_at(self, pos: QPointF) -> str | None:
+        inv, ok = self._transform().inverted()
+        if not ok:
+            return None
+        p = inv.map(pos)
+        for code, (path, _) in self.paths.items():
+            if path.contains(p):
+                return code
+        return None
+
+    def widget_point(self, code: str) -> QPointF:
+        """Where a town's label point is on the widget (tests click there)."""
+        return self._transform().map(self.paths[code][1])
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:
+        code = self.town_at(e.position())
+        if code is None:
+            return
+        self.view_state.set_town(None if self.view_state.town == code else code)
+        self.town_clicked.emit(code)
+        self.update()
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:
+        code = self.town_at(e.position())
+        if code != self._hover:
+            self._hover = code
+            v = self.values.get(code or "", 0)
+            self.setToolTip(f"{town_name(self.store, code)}: {v:g}" if code else "")
+            self.update()
+
+    def paintEvent(self, _e: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        t = self._transform()
+        top = max(self.values.values(), default=0.0) or 1.0
+        selected = self.view_state.town
+        edge = self.palette().window().color()
+        for code, (path, _) in self.paths.items():
+            v = self.values.get(code, 0.0)
+            fill = ramp(v / top if v else 0.0)
+            if code == self._hover:
+                fill = fill.lighter(130)
+            p.setBrush(fill)
+            p.setPen(QPen(QColor("#ffffff") if code == selected else edge, 3 if code == selected else 1))
+            p.drawPath(t.map(path))
+        if self.show_labels:
+            f = QFont(self.font())
+            f.setPixelSize(max(min(int(self.height() / 38), 18), 9))
+            p.setFont(f)
+            fm = p.fontMetrics()
+            for code, (_, pt) in self.paths.items():
+                name = town_name(self.store, code)
+                for suffix in ("街道", "镇"):
+                    name = name.removesuffix(suffix)
+                v = self.values.get(code)
+                label = f"{name} {v:g}" if v else name
+                c = t.map(pt)
+                w = fm.horizontalAdvance(label)
+                rect = QRectF(c.x() - w / 2, c.y() - fm.height() / 2, w, fm.height())
+                p.setPen(QColor(0, 0, 0, 180))
+                p.drawText(rect.translated(1, 1), Qt.AlignmentFlag.AlignCenter, label)
+                p.setPen(QColor("#ffffff"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, label)
+        p.end()
