@@ -62,8 +62,9 @@ class CellTile(QFrame):
             e.acceptProposedAction()
 
     def dropEvent(self, e: QDropEvent) -> None:
-        if self.editor.handle_drop(self.at, e.mimeData()):
-            e.acceptProposedAction()
+        e.acceptProposedAction()
+        # re-rendering replaces this tile; it is deleted later, after the event returns
+        self.editor.handle_drop(self.at, e.mimeData())
 
 
 def cell_mime(at: Address) -> QMimeData:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -168,14 +168,24 @@ class AlertFeed(QWidget):
         self.action_bar = bar
 
     def _install_shortcuts(self) -> None:
-        for aid in ("alert.ack", "alert.escalate", "alert.dispatch", "alert.resolve", "incident.open"):
-            sc = QShortcut(QKeySequence(ACTIONS_BY_ID[aid].key), self.table)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(lambda x=aid: self.act(x))
+        # Single-letter keys are handled on the table itself (an event filter): they must work
+        # whatever window is active and must not steal letters typed into the search box.
+        self._letter_actions = {ACTIONS_BY_ID[a].key.upper(): a for a in
+                                ("alert.ack", "alert.escalate", "alert.dispatch", "alert.resolve", "incident.open")}
+        self.table.installEventFilter(self)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.search.setFocus,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         QShortcut(QKeySequence("Ctrl+Shift+F"), self, activated=self.clear_filter,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.table and event.type() == QEvent.Type.KeyPress:
+            key = event.text().upper()  # type: ignore[attr-defined]
+            mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier  # type: ignore[attr-defined]
+            if mods == Qt.KeyboardModifier.NoModifier and key in self._letter_actions:
+                self.act(self._letter_actions[key])
+                return True
+        return super().eventFilter(obj, event)
 
     # ---- filters -------------------------------------------------------------------------
     def current_filter(self) -> AlertFilter:
@@ -195,8 +205,8 @@ class AlertFeed(QWidget):
             w.blockSignals(True)
         for lv, b in self.level_buttons.items():
             b.setChecked(lv in f.levels)
-        self.domain_box.setCurrentIndex(max(self.domain_box.findData(next(iter(f.domains), _ALL)), 0))
-        self.town_box.setCurrentIndex(max(self.town_box.findData(next(iter(f.towns), _ALL)), 0))
+        _select(self.domain_box, next(iter(f.domains), _ALL), lambda c: domain_name(self.store, c))
+        _select(self.town_box, next(iter(f.towns), _ALL), lambda c: town_name(self.store, c))
         open_states = {x.value for x in OPEN_STATES}
         s = "open" if f.states == open_states else (_ALL if not f.states else next(iter(f.states)))
         self.state_box.setCurrentIndex(max(self.state_box.findData(s), 0))
@@ -219,7 +229,7 @@ class AlertFeed(QWidget):
 
     def _on_view_town_changed(self, town: str | None) -> None:
         if self.town_box.currentData() != (town or _ALL):
-            self.town_box.setCurrentIndex(max(self.town_box.findData(town or _ALL), 0))
+            _select(self.town_box, town or _ALL, lambda c: town_name(self.store, c))
 
     # ---- refresh ------------------------------------------------------------------------
     def _on_store_reset(self) -> None:
@@ -291,3 +301,13 @@ class AlertFeed(QWidget):
             self.status.setText(self.tr("已排队，联网后发送") if res.queued else self.tr("已完成"))
         else:
             self.status.setText(self.tr("失败：") + (res.error_message or res.error_code or ""))
+
+
+def _select(box: QComboBox, code: str, name: Any) -> None:
+    """Select a code in a filter box, adding it when the box does not list it yet (a filter
+    saved earlier, or a bureau the snapshot has not named)."""
+    i = box.findData(code)
+    if i < 0:
+        box.addItem(name(code), code)
+        i = box.count() - 1
+    box.setCurrentIndex(i)

@@ -45,11 +45,18 @@ class HeaderBar(QWidget):
         self._timer = QTimer(self, interval=1000)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
-        store.connection_changed.connect(lambda _c: self.refresh())
-        store.session_changed.connect(lambda _s: self.refresh())
-        store.metrics_changed.connect(lambda _m: self._refresh_weather())
+        # bound methods: the store holds them weakly, so a closed header is not kept alive
+        store.connection_changed.connect(self._on_store_changed)
+        store.session_changed.connect(self._on_store_changed)
+        store.metrics_changed.connect(self._on_store_metrics_changed)
         self._show_mute()
         self.refresh()
+
+    def _on_store_changed(self, *_: Any) -> None:
+        self.refresh()
+
+    def _on_store_metrics_changed(self, *_: Any) -> None:
+        self._refresh_weather()
 
     def set_hall_name(self, name: str) -> None:
         self.hall.setText(name)

@@ -128,7 +128,10 @@ class RedAlertBanner(QWidget):
         self._flash = QTimer(self, interval=500)
         self._flash.timeout.connect(self._on_flash_timeout)
         center.changed.connect(self._on_center_changed)
-        store.session_changed.connect(lambda _s: self._on_center_changed())
+        store.session_changed.connect(self._on_store_session_changed)
+        self._on_center_changed()
+
+    def _on_store_session_changed(self, _info: Any) -> None:
         self._on_center_changed()
 
     def _on_center_changed(self) -> None:

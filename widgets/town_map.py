@@ -80,9 +80,12 @@ class TownMap(QWidget):
         self._dirty = True
         for sig in (store.alerts_changed, store.metrics_changed, store.reset):
             sig.connect(self._on_store_changed)
-        self.view_state.town_changed.connect(lambda _t: self.update())
+        self.view_state.town_changed.connect(self._on_view_town_changed)
         refresh_hub().tick.connect(self._on_refresh_tick)
         self.recompute()
+
+    def _on_view_town_changed(self, _town: str | None) -> None:
+        self.update()
 
     def _on_store_changed(self, *_: Any) -> None:
         self._dirty = True

@@ -1,0 +1,8 @@
+from tests.widgets.conftest import (  # noqa: F401 - shared fixtures
+    _chinese_ui,
+    _no_leaked_windows,
+    answer_confirm,
+    city_store,
+    sink,
+    store,
+)

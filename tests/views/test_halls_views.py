@@ -1,0 +1,153 @@
+"""Hall windows from every shipped profile, playlists, focus following, screen changes,
+language switching and the translation's completeness."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from app.halls import shipped_profiles
+from app.settings import ConsoleSettings
+from protocol.enums import Role
+from tests.widgets.conftest import alert, push, tick
+from tools.demo_state import RecordingSink, fill_store
+from views.context import ViewContext
+from views.page import PanelFrame
+from views.screen_view import ScreenView
+from views.wall import WallManager
+from views.window import HallWindow
+from widgets.red_alert import RedAlertCenter
+
+
+@pytest.fixture
+def make_ctx(sink: RecordingSink, tmp_path: Path, monkeypatch: Any) -> Iterator[Any]:
+    monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path))
+    made: list[ViewContext] = []
+
+    def make(hall: str, role: Role = Role.OPERATOR) -> ViewContext:
+        from app.store import StateStore
+        store = fill_store(StateStore(), alerts=120, role=role)
+        red = RedAlertCenter(store, sink)
+        red.sound.set_muted(True)
+        ctx = ViewContext(store, sink, ConsoleSettings(mute=True), shipped_profiles()[hall], red_center=red)
+        made.append(ctx)
+        return ctx
+    return make
+
+
+@pytest.mark.parametrize("hall", ["front", "operations", "decision", "intelligence", "duty"])
+def test_every_profile_builds_every_panel(hall: str, make_ctx: Any, qtbot: Any, qapp: Any) -> None:
+    ctx = make_ctx(hall)
+    win = HallWindow(ctx, list(range(len(ctx.profile.screens))), kiosk=False)
+    qtbot.addWidget(win)
+    win.resize(1600, 900)
+    win.show()
+    tick(qapp, 2)
+    frames = win.findChildren(PanelFrame)
+    assert sorted(f.panel_id for f in frames) == sorted(ctx.profile.panels())
+    for f in frames:  # no "unknown panel" or "failed to load" stand-ins
+        assert not (isinstance(f.body, QLabel) and ("面板" in f.body.text()))
+    assert win.banner is not None
+    assert win.banner.isVisible()  # the demo state has unacknowledged red alerts
+    assert not win.grab().isNull()
+
+
+def test_front_hall_playlist_rotates_and_pauses(make_ctx: Any, qtbot: Any, qapp: Any) -> None:
+    ctx = make_ctx("front")
+    push(ctx.store, "alert.upsert", alert(99_999, level=4, state="acknowledged"))
+    for a in ctx.store.unacknowledged_red():
+        push(ctx.store, "alert.upsert", {**a.model_dump(mode="json"), "state": "acknowledged"})
+    sv = ScreenView(ctx, ctx.profile.screens[0])
+    qtbot.addWidget(sv)
+    sv.show()
+    assert sv.playlist is not None
+    t0 = time.monotonic()
+    sv.playlist.start(t0)
+    interval = ctx.profile.screens[0].rotate_s
+    sv.tick(t0 + interval + 0.1)
+    assert sv.current_page() == 1
+    sv.playlist.interaction(t0 + interval + 1)  # someone touches the screen
+    sv.tick(t0 + 2 * interval + 2)
+    assert sv.current_page() == 1
+    assert "暂停" in sv.indicator.text()
+    sv.playlist._last_interaction = -1e18
+    push(ctx.store, "alert.upsert", alert(123_456, level=4))  # red alert: the rotation stops
+    sv.tick(t0 + 10 * interval)
+    assert sv.current_page() == 1
+    assert "红色告警" in sv.indicator.text()
+    push(ctx.store, "alert.upsert", alert(123_456, level=4, state="acknowledged"))
+    sv.tick(t0 + 10 * interval + 1)  # the pause restarted the interval: not yet
+    assert sv.current_page() == 1
+    sv.tick(t0 + 11 * interval + 1)
+    assert sv.current_page() == 2
+
+
+def test_focus_from_the_decision_room_brings_up_the_incident(make_ctx: Any, qtbot: Any, qapp: Any) -> None:
+    ctx = make_ctx("duty", Role.DUTY_OFFICER)
+    wall = WallManager(ctx, kiosk=False)
+    (win,) = wall.build()
+    qtbot.addWidget(win)
+    sv = win.current_screen()
+    sv.show_page(2)
+    assert sv.current_page() == 2
+    push(ctx.store, "focus.set", dict(incident_id=2, by="leader", hall="decision", ts=time.time()))
+    assert sv.current_page() == 0  # the page with the incident panel
+    assert ctx.view_state.incident_id == 2
+    tick(qapp)
+    assert wall.panel("incident").incident_id == 2
+    wall.teardown()
+
+
+def test_screens_changing_rebuilds_the_wall(make_ctx: Any, qtbot: Any, qapp: Any, monkeypatch: Any) -> None:
+    ctx = make_ctx("operations")
+    wall = WallManager(ctx, kiosk=True)
+    # fresh QScreen wrappers each call, as physical_screens() itself does
+    monkeypatch.setattr(wall, "physical_screens", lambda: list(qapp.screens()) * 3)
+    wins = wall.build()
+    assert [w.screen_indices for w in wins] == [[0], [1], [2]]
+    monkeypatch.setattr(wall, "physical_screens", lambda: list(qapp.screens()))  # two vanished
+    wall._on_app_screens_changed(None)
+    qtbot.waitUntil(lambda: wall.rebuilds == 2, timeout=3000)
+    assert [w.screen_indices for w in wall.windows] == [[0, 1, 2]]
+    assert wall.windows[0].tabs is not None
+    assert wall.windows[0].tabs.count() == 3
+    wall.teardown()
+
+
+def test_english_ui_everywhere(make_ctx: Any, qtbot: Any, qapp: Any) -> None:
+    from views.theme import apply_language
+    assert apply_language(qapp, "en"), "run `make translations` (resources/i18n/ioc_en.qm missing)"
+    ctx = make_ctx("duty", Role.DUTY_OFFICER)
+    win = HallWindow(ctx, [0], kiosk=False)
+    qtbot.addWidget(win)
+    win.show()
+    tick(qapp)
+    assert win.header.mute.text() == "✕ Muted"
+    feed = win.panel("alert_feed")
+    assert feed.model.headerData(0, __import__("PySide6.QtCore").QtCore.Qt.Orientation.Horizontal) == "Level"
+    assert feed.model.data(feed.model.index(0, 0)) == "Red"
+    frames = {f.panel_id: f.title.text() for f in win.findChildren(PanelFrame)}
+    assert frames["alert_feed"] == "Alert feed"
+    chinese = [w.text() for w in win.findChildren(QLabel)
+               if w.isVisible() and any("\u4e00" <= ch <= "\u9fff" for ch in w.text())]
+    # Chinese left on screen may only be data from the service (titles, summaries, names)
+    data = [i.title for i in ctx.store.incidents.values()] + [i.summary for i in ctx.store.incidents.values()]
+    data += [t.title for t in ctx.store.tasks.values()] + [t.name_zh for t in ctx.store.towns.values()]
+    assert all(any(d and d in t for d in data) for t in chinese), chinese
+
+
+def test_translation_is_complete(tmp_path: Path) -> None:
+    from resources.i18n import update
+    ts = tmp_path / "check.ts"
+    ts.write_bytes(update.TS.read_bytes())
+    update.run_lupdate(ts)
+    todo = update.unfinished(ts)
+    assert todo == [], f"untranslated strings (run python -m resources.i18n.update): {todo[:10]}"
+    root = ET.parse(ts).getroot()
+    assert sum(1 for _ in root.iter("message")) > 100

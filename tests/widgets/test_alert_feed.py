@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt
+
+from app.alert_filter import AlertFilter
+from protocol.enums import Role
+from tests.widgets.conftest import alert, push, tick
+from tools.demo_state import session
+from widgets.alert_feed import AlertFeed
+from widgets.alert_model import AlertTableModel
+
+
+def _load(store: Any, alerts: list[dict[str, Any]]) -> None:
+    store.begin_snapshot(1)
+    store.snapshot_part("alerts", alerts)
+    store.end_snapshot(1)
+
+
+def test_model_sorted_by_level_then_time_and_updates_incrementally(store: Any, qapp: Any) -> None:
+    _load(store, [alert(1, level=1, ts=100), alert(2, level=4, ts=50), alert(3, level=4, ts=200)])
+    m = AlertTableModel(store)
+    m.flush()
+    assert m.ids() == [3, 2, 1]  # red first, newest red first
+    inserted: list[int] = []
+    m.rowsInserted.connect(lambda _p, first, _last: inserted.append(first))
+    resets: list[int] = []
+    m.modelReset.connect(lambda: resets.append(1))
+    push(store, "alert.upsert", alert(4, level=3, ts=300))
+    push(store, "alert.upsert", alert(1, level=4, ts=400))  # re-raised at red: moves to the top
+    m.flush()
+    assert m.ids() == [1, 3, 2, 4]
+    assert resets == []  # a change is a row move, not a reset (selection and scroll survive)
+    assert sorted(inserted) == [0, 3]
+    assert m.is_fresh(4)
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.DisplayRole) == "红色"
+
+
+def test_filter_by_level_domain_town_state_and_text(store: Any, qapp: Any) -> None:
+    _load(store, [alert(1, level=4, domain="fire", town="humen", title="虎门火灾报警"),
+                  alert(2, level=2, domain="water", town="humen", title="水位"),
+                  alert(3, level=4, domain="fire", town="changan", state="resolved", title="长安火灾"),
+                  alert(4, level=1, domain="urban", town="dongcheng", title="井盖位移", device_id="manhole-9")])
+    m = AlertTableModel(store)
+    m.set_filter(AlertFilter(levels={4}))
+    assert m.ids() == [1]  # 3 is resolved: the default state filter shows open alerts only
+    m.set_filter(AlertFilter(levels={4}, states=set()))
+    assert set(m.ids()) == {1, 3}
+    m.set_filter(AlertFilter(towns={"humen"}))
+    assert set(m.ids()) == {1, 2}
+    m.set_filter(AlertFilter(domains={"urban"}))
+    assert m.ids() == [4]
+    m.set_filter(AlertFilter(text="MANHOLE-9"))
+    assert m.ids() == [4]
+    push(store, "alert.upsert", alert(5, level=1, domain="urban", title="另一个 manhole-9 告警"))
+    m.flush()
+    assert set(m.ids()) == {4, 5}  # live rows obey the filter too
+
+
+def test_sort_by_other_columns(store: Any, qapp: Any) -> None:
+    _load(store, [alert(1, count=5, town="b"), alert(2, count=9, town="a"), alert(3, count=1, town="c")])
+    m = AlertTableModel(store)
+    m.sort(5, Qt.SortOrder.DescendingOrder)  # count
+    assert m.ids() == [2, 1, 3]
+    m.sort(4, Qt.SortOrder.AscendingOrder)  # town code order
+    assert m.ids() == [2, 1, 3]
+    m.sort(4, Qt.SortOrder.DescendingOrder)
+    assert m.ids() == [3, 1, 2]
+
+
+def test_hundred_thousand_rows_stay_correct_under_changes(store: Any, qapp: Any) -> None:
+    rnd = random.Random(3)
+    _load(store, [alert(i, level=rnd.randint(1, 4), ts=rnd.uniform(0, 1e6)) for i in range(1, 100_001)])
+    m = AlertTableModel(store)
+    m.flush()
+    assert m.rowCount() == 100_000
+    for k in range(300):  # a burst: level changes, resolutions, new alerts
+        i = rnd.randint(1, 100_000)
+        push(store, "alert.upsert", alert(i, level=rnd.randint(1, 4), ts=1e6 + k,
+                                          state=rnd.choice(["new", "acknowledged", "resolved"])))
+        push(store, "alert.upsert", alert(200_000 + k, level=4, ts=2e6 + k))
+    m.flush()
+    expected = sorted((a for a in store.alerts.values() if m.filter.matches(a)), key=m._key)
+    assert m.ids() == [a.id for a in expected]
+    assert m.ids()[0] == 200_299
+
+
+def test_acknowledge_by_button_and_keyboard_sends_alert_ack(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _load(store, [alert(7, level=4), alert(8, level=2)])
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    feed.show()
+    tick(qapp)
+    assert feed.select_alert(7)
+    qtbot.mouseClick(feed.buttons["alert.ack"], Qt.MouseButton.LeftButton)
+    assert sink.sent[-1] == ("alert.ack", {"alert_id": 7})
+    assert feed.status.text() == "已完成"
+    feed.select_alert(8)
+    feed.table.setFocus()
+    qtbot.keyClick(feed.table, Qt.Key.Key_A)
+    assert sink.sent[-1] == ("alert.ack", {"alert_id": 8})
+
+
+def test_escalate_asks_first_and_open_incident_takes_the_selection(store: Any, sink: Any, qtbot: Any,
+                                                                    qapp: Any, answer_confirm: Any) -> None:
+    _load(store, [alert(1, level=3), alert(2, level=3)])
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    tick(qapp)
+    feed.select_alert(1)
+    answer_confirm["yes"] = False
+    feed.act("alert.escalate")
+    assert sink.sent == []
+    assert answer_confirm["asked"]
+    answer_confirm["yes"] = True
+    feed.act("alert.escalate")
+    assert sink.sent == [("alert.escalate", {"alert_id": 1})]
+    feed.table.selectAll()
+    feed.act("incident.open")
+    name, args = sink.sent[-1]
+    assert name == "incident.open"
+    assert sorted(args["alert_ids"]) == [1, 2]
+
+
+def test_actions_greyed_out_for_a_role_without_the_command(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _load(store, [alert(1, level=4)])
+    store.set_session(session(Role.OPERATOR))
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    tick(qapp)
+    feed.select_alert(1)
+    assert feed.buttons["alert.ack"].isEnabled()
+    perms = set(store.session.permissions) - {"alert.ack"}
+    s = session(Role.OPERATOR)
+    s.permissions = frozenset(perms)
+    store.set_session(s)
+    assert not feed.buttons["alert.ack"].isEnabled()
+    feed.act("alert.ack")
+    assert sink.sent == []
+
+
+def test_filtered_feed_still_says_a_red_alert_is_hidden(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _load(store, [alert(1, level=1, domain="water")])
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    feed.show()
+    feed.apply_filter(AlertFilter(domains={"water"}))
+    push(store, "alert.upsert", alert(2, level=4, domain="fire"))
+    tick(qapp)
+    assert feed.model.ids() == [1]
+    assert feed.hidden_notice.isVisible()
+    assert "1" in feed.hidden_notice.text()
+    push(store, "alert.upsert", alert(2, level=4, domain="fire", state="acknowledged"))
+    tick(qapp)
+    assert not feed.hidden_notice.isVisible()
+
+
+def test_filter_controls_follow_the_town_picked_elsewhere(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _load(store, [alert(1, town="humen"), alert(2, town="changan")])
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    feed.view_state.set_town("changan")
+    assert feed.model.ids() == [2]
+    saved: list[dict[str, Any]] = []
+    feed.filter_changed.connect(saved.append)
+    feed.clear_filter()
+    assert set(feed.model.ids()) == {1, 2}
+    assert saved[-1]["towns"] == []
+    assert feed.view_state.town is None
+
+
+def test_new_rows_highlight_expires(store: Any, qapp: Any, monkeypatch: Any) -> None:
+    _load(store, [])
+    m = AlertTableModel(store)
+    push(store, "alert.upsert", alert(1))
+    m.flush()
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.BackgroundRole) is not None
+    later = time.monotonic() + 60
+    monkeypatch.setattr("widgets.alert_model.time.monotonic", lambda: later)
+    m.flush()
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.BackgroundRole) is None

@@ -1,0 +1,234 @@
+"""KPI tile, trend chart, town map, device health, data quality, situation, comparison, header."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt
+
+from app.commandbus import CommandResult
+from app.store import Connection
+from tests.widgets.conftest import alert, push, tick
+from widgets.comparison import ComparisonChart
+from widgets.device_health import DeviceHealth, aggregate
+from widgets.dq_panel import DataQualityPanel
+from widgets.header import HeaderBar
+from widgets.kpi_tile import KpiTile
+from widgets.situation import SituationSummary
+from widgets.town_map import TownMap
+from widgets.trend_chart import TrendChart, history_points
+
+
+def _tick(store: Any, ts: float, **city: float) -> None:
+    push(store, "metrics.tick", {"ts": ts, "city": city, "towns": {"humen": {"aqi": city.get("aqi", 0) + 50}}})
+
+
+def test_kpi_tile_value_trend_and_threshold_colour(store: Any, qtbot: Any, qapp: Any) -> None:
+    tile = KpiTile(store, options={"key": "aqi", "title_zh": "空气质量", "warn": 100, "alarm": 150, "unit": ""})
+    qtbot.addWidget(tile)
+    tile.resize(300, 160)
+    tile.show()
+    assert tile.value_text() == "—"
+    for k, v in enumerate([60, 62, 61, 60, 63, 62, 120]):
+        _tick(store, 1000 + 5 * k, aqi=v)
+    tick(qapp)
+    assert tile.value_text() == "120"
+    assert tile.state.trend == 1
+    assert tile.state.band == "warn"
+    assert len(tile.state.history) == 7
+    _tick(store, 2000, aqi=160)
+    tick(qapp)
+    assert tile.state.band == "alarm"
+    assert not tile.grab().isNull()
+
+
+def test_kpi_tile_follows_clicked_town(store: Any, qtbot: Any, qapp: Any) -> None:
+    tile = KpiTile(store, options={"key": "aqi", "follow_town": True})
+    qtbot.addWidget(tile)
+    _tick(store, 1000, aqi=40)
+    tick(qapp)
+    assert tile.state.value == 40
+    tile.view_state.set_town("humen")
+    tick(qapp)
+    assert tile.state.value == 90
+
+
+def test_kpi_tile_derived_from_alerts(store: Any, qtbot: Any, qapp: Any) -> None:
+    tile = KpiTile(store, options={"source": "alerts_red", "warn": 1, "alarm": 3})
+    qtbot.addWidget(tile)
+    for i in range(3):
+        push(store, "alert.upsert", alert(i + 1, level=4))
+    tick(qapp)
+    assert tile.state.value == 3
+    assert tile.state.band == "alarm"
+
+
+def test_trend_chart_live_append_and_history_query(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    now = time.time()
+    chart = TrendChart(store, sink, options={"series": [
+        {"key": "aqi", "query": {"metric": "pm25", "device_type": "air_station"}}, {"key": "pm25"}], "range_s": 900})
+    qtbot.addWidget(chart)
+    chart.show()
+    assert [q[1]["metric"] for q in sink.queries] == ["pm25"]  # nothing live yet: asks for history
+    for k in range(10):
+        _tick(store, now - 50 + 5 * k, aqi=50 + k, pm25=30)
+    sink.answers["readings.series"] = CommandResult(ok=True, data={"points": [[now - 5000, 10.0], [now - 4000, 11.0]]})
+    chart.history.clear()
+    tick(qapp)
+    xs, ys = chart.curves["aqi"].getData()
+    assert list(ys) == [50 + k for k in range(10)]
+    sink.queries.clear()
+    chart.range_box.setCurrentIndex(chart.range_box.findData(6 * 3600))
+    assert sink.queries[-1][0] == "readings.series"
+    args = sink.queries[-1][1]
+    assert args["metric"] == "pm25"
+    assert args["device_type"] == "air_station"
+    assert args["since_ts"] < now - 6 * 3600 + 60
+    tick(qapp)
+    xs, ys = chart.curves["aqi"].getData()
+    assert list(ys[:2]) == [10.0, 11.0]  # history first, then the live ticks
+    assert len(ys) == 12
+
+
+def test_history_points_formats() -> None:
+    assert history_points({"points": [{"ts": 1, "value": 2}, [3, 4], [5, None]]}) == ([1.0, 3.0], [2.0, 4.0])
+    assert history_points({"ts": [1, 2], "values": [3, None]}) == ([1.0], [3.0])
+    assert history_points(None) == ([], [])
+
+
+def test_town_map_colours_by_alerts_and_click_filters(store: Any, qtbot: Any, qapp: Any) -> None:
+    m = TownMap(store)
+    qtbot.addWidget(m)
+    m.resize(800, 600)
+    m.show()
+    qtbot.waitExposed(m)
+    for i in range(4):
+        push(store, "alert.upsert", alert(i + 1, town="humen"))
+    push(store, "alert.upsert", alert(9, town="changan", state="resolved"))
+    tick(qapp)
+    assert m.values == {"humen": 4.0}
+    assert len(m.paths) == 34
+    pt = m.widget_point("humen")
+    assert m.town_at(pt) == "humen"
+    qtbot.mouseClick(m, Qt.MouseButton.LeftButton, pos=QPoint(int(pt.x()), int(pt.y())))
+    assert m.view_state.town == "humen"
+    qtbot.mouseClick(m, Qt.MouseButton.LeftButton, pos=QPoint(int(pt.x()), int(pt.y())))
+    assert m.view_state.town is None  # a second click clears the filter
+
+
+def _stats(store: Any) -> None:
+    push(store, "devices.stats", {"items": [
+        dict(domain="fire", device_type="smoke_detector", town="humen", total=100, online=90, offline=8, faulty=2),
+        dict(domain="fire", device_type="smoke_detector", town="changan", total=50, online=50, offline=0, faulty=0),
+        dict(domain="water", device_type="rain_gauge", town="humen", total=10, online=7, offline=3, faulty=0)]})
+
+
+def test_device_health_aggregates_and_follows_town(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _stats(store)
+    assert aggregate(store.device_stats, None)["fire"]["smoke_detector"]["total"] == 150
+    w = DeviceHealth(store, sink)
+    qtbot.addWidget(w)
+    w.show()
+    tick(qapp)
+    top = {w.tree.topLevelItem(i).text(0): w.tree.topLevelItem(i) for i in range(w.tree.topLevelItemCount())}
+    assert top["fire"].text(1) == "150"
+    assert top["water"].text(3) == "3"
+    assert "160" in w.summary.text()
+    w.view_state.set_town("changan")
+    tick(qapp)
+    assert w.tree.topLevelItemCount() == 1
+    assert "50" in w.summary.text()
+
+
+def test_device_health_drill_down_queries_devices_list(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    _stats(store)
+    sink.answers["devices.list"] = CommandResult(ok=True, data={"total": 2, "items": [
+        {"id": "smoke-1", "town": "humen", "health": "offline", "last_ts": time.time(), "last_values": {"smoke": 0.01}},
+        {"id": "smoke-2", "town": "humen", "health": "online", "last_values": {}}]})
+    w = DeviceHealth(store, sink)
+    qtbot.addWidget(w)
+    w.view_state.set_town("humen")
+    tick(qapp)
+    item = w.tree.topLevelItem(0).child(0)
+    w.tree.itemActivated.emit(item, 0)
+    assert sink.queries[-1] == ("devices.list", {"domain": "fire", "limit": 500, "device_type": "smoke_detector",
+                                                 "town": "humen"})
+    d = w.dialogs[-1]
+    assert d.table.rowCount() == 2
+    assert d.table.item(0, 3).text() == "离线"
+    assert "smoke=0.01" in d.table.item(0, 5).text()
+    d.close()
+
+
+def test_device_list_query_error_is_shown(store: Any, sink: Any, qtbot: Any) -> None:
+    _stats(store)
+    sink.answers["devices.list"] = CommandResult(ok=False, error_code="offline", error_message="service unreachable")
+    w = DeviceHealth(store, sink)
+    qtbot.addWidget(w)
+    d = w.drill_down("fire", None)
+    assert "service unreachable" in d.info.text()
+    d.close()
+
+
+def test_data_quality_panel(store: Any, qtbot: Any, qapp: Any) -> None:
+    p = DataQualityPanel(store)
+    qtbot.addWidget(p)
+    p.show()
+    push(store, "dq.counts", {"ts": time.time(), "total": {"sentinel": 5, "auth_invalid": 12},
+                              "by_domain": {"water": {"sentinel": 5}, "fire": {"auth_invalid": 12}}})
+    tick(qapp)
+    assert p.table.rowCount() == 2
+    assert p.table.item(0, 0).text() == "凭证无效"
+    assert p.table.item(0, 1).text() == "12"
+    assert "17" in p.caption.text()
+
+
+def test_situation_summary_counts(store: Any, qtbot: Any, qapp: Any) -> None:
+    s = SituationSummary(store)
+    qtbot.addWidget(s)
+    s.show()
+    push(store, "alert.upsert", alert(1, level=4))
+    push(store, "alert.upsert", alert(2, level=4, state="resolved"))
+    push(store, "alert.upsert", alert(3, level=2))
+    push(store, "task.upsert", dict(id=1, title="增援", domain="fire", state="proposed", requires_approval=True,
+                                    created_by="op", created_ts=1, updated_ts=1))
+    _stats(store)
+    tick(qapp)
+    f = s.figures()
+    assert (f["level4"], f["level2"], f["level1"], f["decisions"]) == ("1", "1", "0", "1")
+    assert f["devices"] == f"{100 * 147 / 160:.1f}%"
+
+
+def test_comparison_chart_orders_towns(store: Any, qtbot: Any, qapp: Any) -> None:
+    c = ComparisonChart(store, options={"by": "town", "indicator": "alerts", "top": 2})
+    qtbot.addWidget(c)
+    c.show()
+    for i, town in enumerate(["humen", "humen", "changan", "humen", "changan", "dalang"]):
+        push(store, "alert.upsert", alert(i + 1, town=town))
+    tick(qapp)
+    assert c.shown == [("humen", 3.0), ("changan", 2.0)]
+
+
+def test_header_connection_states_and_data_age(store: Any, qtbot: Any) -> None:
+    h = HeaderBar(store, "运营大厅")
+    qtbot.addWidget(h)
+    store.set_connection(Connection.ONLINE)
+    store.data_ts = time.time()
+    assert h.connection_text()[1] == "online"
+    store.set_connection(Connection.OFFLINE)
+    store.data_ts = time.time() - 600
+    text, state = h.connection_text()
+    assert state == "offline"
+    assert "10 分钟" in text
+    store.set_connection(Connection.RECONNECTING)
+    assert h.connection_text()[1] == "reconnecting"
+    store.set_connection(Connection.ONLINE)
+    store.data_ts = time.time() - 120  # online but nothing new: stale, with the age
+    assert h.connection_text()[1] == "stale"
+    toggled: list[bool] = []
+    h.mute_toggled.connect(toggled.append)
+    h.mute.click()
+    assert toggled == [True]
+    assert h.mute.text() == "✕ 已静音"
+    assert h.conn.text()
