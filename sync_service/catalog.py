@@ -166,3 +166,11 @@ DEVICE_TYPES_BY_CODE = {t.code: t for t in DEVICE_TYPES}
 
 # Values some devices send instead of "no value"; rejected as DQReason.SENTINEL.
 SENTINELS = frozenset({-9999.0, -999.0, 9999.0, -32768.0, 65535.0})
+
+# Metrics whose exact repetition means a frozen sensor: continuous, noisy physical quantities.
+# Binary flags (alarm, sos...) and often-constant ones (battery, rain 0 mm, smoke 0) are exempt.
+# A device repeating the exact same value STUCK_REPEATS times running is flagged (quality=1,
+# DQReason.STUCK) and its health becomes faulty (sync_service.ingest.validate.StuckTracker).
+STUCK_METRICS = frozenset({"level", "temp", "pressure", "pm25", "pm10", "o3", "voc", "so2",
+                           "heart_rate", "flow"})
+STUCK_REPEATS = 12

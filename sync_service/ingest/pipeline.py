@@ -1,0 +1,317 @@
+"""The ingest path, built for throughput (docs/ingest.md, "Pipeline"):
+
+    door (MQTT/HTTP) -> parse -> authenticate -> validate -> rules -> buffer
+                                                   buffer -> batched INSERT (one tx per batch)
+                                      devices' last state -> periodic UPDATE of changed devices
+
+Everything up to the buffer runs synchronously on the event loop, per reading, with no I/O:
+dictionary lookups, one sha256 per device-keyed reading, range checks, the rule engine. The
+buffer is written by one task as one executemany per transaction (up to BATCH_MAX rows, or
+whatever arrived within FLUSH_S), on the store's writer thread, while the loop keeps parsing.
+Devices' last values and health live in memory and are flushed every STATE_FLUSH_S for the
+devices that changed, not one UPDATE per reading.
+
+Nothing accepted is dropped: a failed batch is retried (intake pauses above MAX_PENDING rows:
+HTTP answers 503, MQTT reading stops until there is room). HTTP callers await `committed()`
+so a 200 means the readings are on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm import Session
+
+from protocol.enums import DeviceHealth, DQReason
+from sync_service.alerts.state import Shared
+from sync_service.catalog import STUCK_REPEATS
+from sync_service.context import ServiceContext
+from sync_service.db.models import Device, Reading
+from sync_service.ingest import quality
+from sync_service.ingest.auth import Bureau, check_device
+from sync_service.ingest.validate import StuckTracker, check_ts, check_value, parse_ts
+
+log = logging.getLogger(__name__)
+BATCH_MAX = 5000
+FLUSH_S = 0.15
+MAX_PENDING = 200_000
+STATE_FLUSH_S = 5.0
+AUDIT_FLUSH_S = 30.0
+_ONLINE, _FAULTY = DeviceHealth.ONLINE.value, DeviceHealth.FAULTY.value
+_DEV_UPDATE = (update(Device).where(Device.pk == bindparam("b_pk"))
+               .values(health=bindparam("b_health"), last_ts=bindparam("b_ts"), last_values=bindparam("b_values")))
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0  # readings with at least one stored value
+    values: int = 0  # values stored
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def reject(self, reason: str, n: int = 1) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + n
+
+
+class Pipeline:
+    def __init__(self, ctx: ServiceContext, sh: Shared) -> None:
+        self.ctx = ctx
+        self.sh = sh
+        self.dq = quality.QualityCounters()
+        self.batch_max = BATCH_MAX
+        self.flush_s = FLUSH_S
+        self._rows: list[dict[str, Any]] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._in_flight = 0
+        self._kick = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.readings_total = 0  # accepted readings since start (metrics: readings_per_s)
+        self.values_total = 0
+        self.rows_written = 0
+        self.write_failures = 0
+
+    # ---- intake (event loop, synchronous) -----------------------------------------------------
+
+    def ingest(self, items: Iterable[Any], *, bureau: Bureau | None, door: str,
+               now: float | None = None) -> Outcome:
+        """Readings [{"device", "ts", "values", optional "key"}] under an optional bureau."""
+        out = Outcome()
+        now = time.time() if now is None else now
+        for item in items:
+            if not isinstance(item, dict):
+                self._reject(out, bureau.domain if bureau else "", DQReason.MALFORMED, door, None, now)
+                continue
+            self.one(item.get("device"), item.get("key"), item.get("ts"), item.get("values"),
+                     bureau, door, now, out)
+        return out
+
+    async def ingest_async(self, items: list[Any], *, bureau: Bureau | None, door: str,
+                           chunk: int = 1000) -> Outcome:
+        """As ingest, yielding to the loop every `chunk` readings: a 5,000-reading batch must not
+        hold up websocket fan-out for its whole duration."""
+        total = Outcome()
+        for i in range(0, len(items), chunk):
+            out = self.ingest(items[i:i + chunk], bureau=bureau, door=door)
+            total.accepted += out.accepted
+            total.values += out.values
+            for k, n in out.rejected.items():
+                total.reject(k, n)
+            if i + chunk < len(items):
+                await asyncio.sleep(0)
+        return total
+
+    def one(self, uid: object, key: object, ts_raw: object, values: object, bureau: Bureau | None,
+            door: str, now: float, out: Outcome) -> None:
+        reg = self.sh.registry
+        d = reg.devices.get(uid) if isinstance(uid, str) else None
+        if d is None:
+            reason = DQReason.UNKNOWN_DEVICE if isinstance(uid, str) else DQReason.MALFORMED
+            self._reject(out, bureau.domain if bureau else "", reason, door, uid, now)
+            return
+        bad = check_device(d, key, bureau)
+        ts: float | None = None
+        if bad is None:
+            ts = parse_ts(ts_raw)
+            cfg = self.ctx.config
+            bad = DQReason.MALFORMED if ts is None else check_ts(ts, now, cfg.ts_max_past_s, cfg.ts_max_future_s)
+            if bad is None and (not isinstance(values, dict) or not values):
+                bad = DQReason.MALFORMED
+        if bad is not None:
+            # A bureau writing another bureau's device is counted against the bureau that did it.
+            dom = bureau.domain if bad == DQReason.AUTH_DOMAIN and bureau is not None else d.domain
+            self._reject(out, dom, bad, door, uid, now)
+            return
+        if ts is None or not isinstance(values, dict):  # narrowed above; keeps type checkers honest
+            return
+        typ = reg.types.get(d.device_type)
+        metrics = typ.metrics if typ else {}
+        engine = self.sh.engine
+        newest = d.last_ts is None or ts >= d.last_ts
+        rows = self._rows
+        stored = 0
+        for name, raw in values.items():
+            spec = metrics.get(name)
+            bad = DQReason.UNKNOWN_METRIC if spec is None else check_value(raw, spec)
+            if bad is not None:
+                self._reject(out, d.domain, bad, door, uid, now)
+                continue
+            v = float(raw)
+            q = 0
+            if spec.stuck:
+                tr = d.stuck.get(name)
+                if tr is None:
+                    tr = d.stuck[name] = StuckTracker()
+                if tr.update(v, spec, STUCK_REPEATS):
+                    q = 1
+                    d.faulty_metrics.add(name)
+                    self.dq.count(d.domain, DQReason.STUCK.value)
+                    out.reject(DQReason.STUCK.value)  # flagged, still stored
+                elif d.faulty_metrics:
+                    d.faulty_metrics.discard(name)
+            rows.append({"device_pk": d.pk, "metric": name, "ts": ts, "value": v, "quality": q})
+            if q == 0:
+                engine.on_value(d.device_type, d.pk, name, v, ts)
+            if newest:
+                d.last_values[name] = v
+            stored += 1
+        if not stored:
+            return
+        out.accepted += 1
+        out.values += stored
+        self.readings_total += 1
+        self.values_total += stored
+        if newest:
+            d.last_ts = ts
+        d.last_seen = now
+        d.dirty = True
+        health = _FAULTY if d.faulty_metrics else _ONLINE
+        if d.health != health:
+            d.health = health
+        if d.offline_alerted:
+            d.offline_alerted = False
+            self.sh.manager.on_online(d, now)
+        if len(rows) >= self.batch_max:
+            self._kick.set()
+
+    def _reject(self, out: Outcome, domain: str, reason: DQReason, door: str, uid: object, now: float) -> None:
+        out.reject(reason.value)
+        self.dq.count(domain, reason.value)
+        self.dq.refused(door, reason, domain, uid, now)
+
+    def reject_message(self, domain: str, reason: DQReason, door: str, now: float | None = None) -> None:
+        """A whole message refused before any reading could be looked at (malformed, bad key)."""
+        self._reject(Outcome(), domain, reason, door, None, time.time() if now is None else now)
+
+    # ---- durability and back-pressure ------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows) + self._in_flight
+
+    def has_room(self) -> bool:
+        return self.pending < MAX_PENDING
+
+    async def wait_room(self) -> None:
+        while not self.has_room():
+            self._room.clear()
+            await self._room.wait()
+
+    def committed(self) -> asyncio.Future[None]:
+        """Resolves when every row accepted so far is committed."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self._rows and not self._in_flight:
+            fut.set_result(None)
+        else:
+            self._waiters.append(fut)
+            self._kick.set()
+        return fut
+
+    # ---- writer tasks --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.ctx.db.read(self.dq.load)
+        self._tasks = [asyncio.create_task(self._flush_loop(), name="ingest-flush"),
+                       asyncio.create_task(self._state_loop(), name="ingest-state")]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.flush()
+        await self.flush_state(audit=True)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._kick.wait()
+            if len(self._rows) < self.batch_max and not self._waiters:
+                await asyncio.sleep(self.flush_s)  # gather a batch; the buffer keeps filling
+            self._kick.clear()
+            await self.flush()
+
+    def kick(self) -> None:
+        self._kick.set()
+
+    async def flush(self) -> None:
+        """Write the buffer now (retrying until the store takes it)."""
+        async with self._flush_lock:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        while self._rows:
+            rows, self._rows = self._rows, []
+            waiters, self._waiters = self._waiters, []
+            self._in_flight = len(rows)
+            delay = 0.2
+            while True:
+                try:
+                    await self.ctx.db.write(lambda s, r=rows: _insert(s, r))
+                    break
+                except Exception:
+                    self.write_failures += 1
+                    log.exception("writing %d readings failed; retrying in %.1fs", len(rows), delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+            self._in_flight = 0
+            self.rows_written += len(rows)
+            for w in waiters:
+                if not w.done():
+                    w.set_result(None)
+            if self.has_room():
+                self._room.set()
+        for w in self._waiters:  # rows already written by a flush that was in flight
+            if not w.done():
+                w.set_result(None)
+        self._waiters = []
+
+    async def _state_loop(self) -> None:
+        last_audit = time.monotonic()
+        while True:
+            await asyncio.sleep(STATE_FLUSH_S)
+            audit = time.monotonic() - last_audit >= AUDIT_FLUSH_S
+            if audit:
+                last_audit = time.monotonic()
+            try:
+                await self.flush_state(audit=audit)
+            except Exception:
+                log.exception("flushing device state failed")
+
+    async def flush_state(self, *, audit: bool) -> int:
+        """Changed devices' last state, dq count deltas and (when audit) the refusal audit rows."""
+        dirty = [d for d in self.sh.registry.devices.values() if d.dirty]
+        for d in dirty:
+            d.dirty = False
+        params = [{"b_pk": d.pk, "b_health": d.health, "b_ts": d.last_ts, "b_values": dict(d.last_values)}
+                  for d in dirty]
+        delta, refusals = self.dq.take()
+        if not audit:
+            self.dq._refusals, refusals = refusals, {}
+        if not params and not delta and not refusals:
+            return 0
+        now = time.time()
+
+        def fn(s: Session) -> None:
+            if params:
+                s.connection().execute(_DEV_UPDATE, params)
+            quality.write(s, delta, refusals, now)
+
+        try:
+            await self.ctx.db.write(fn)
+        except Exception:
+            for d in dirty:
+                d.dirty = True
+            self.dq.give_back(delta)
+            raise
+        return len(params)
+
+
+def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
+    s.connection().execute(insert(Reading), rows)
