@@ -21,8 +21,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from protocol.frames import Event
 from sync_service.eventlog import NewEvent, append_events
@@ -31,6 +32,27 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 CommitListener = Callable[[list[Event]], None]
+AfterAppend = Callable[[Session, list[Event]], None]
+
+
+def _read_engine(engine: Engine) -> Engine:
+    """SQLite: a second engine whose transactions BEGIN DEFERRED, so readers (snapshots,
+    queries) take WAL snapshots instead of the write lock the main engine's BEGIN IMMEDIATE
+    takes. Other databases (and :memory:) read through the main engine."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return engine
+    from sync_service.db.engine import _sqlite_pragmas
+
+    reng = create_engine(url, poolclass=NullPool,
+                         connect_args={"check_same_thread": False, "isolation_level": None})
+    event.listen(reng, "connect", _sqlite_pragmas)
+
+    @event.listens_for(reng, "begin")
+    def _begin(conn) -> None:  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN")
+
+    return reng
 
 
 class Database:
@@ -38,6 +60,8 @@ class Database:
         self.engine = engine
         self.origin = origin
         self.sessionmaker = sessionmaker(engine, expire_on_commit=False)
+        self.read_engine = _read_engine(engine)
+        self.read_sessionmaker = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="db-writer")
         self._readers = concurrent.futures.ThreadPoolExecutor(read_threads, thread_name_prefix="db-reader")
         self._listeners: list[CommitListener] = []
@@ -50,11 +74,18 @@ class Database:
         with self.sessionmaker() as s, s.begin():
             return fn(s)
 
+    def _read_tx(self, fn: Callable[[Session], T]) -> T:
+        with self.read_sessionmaker() as s, s.begin():
+            return fn(s)
+
     def _tx_events(self, fn: Callable[[Session], tuple[T, list[NewEvent]]],
-                   command_id: str | None) -> tuple[T, list[Event]]:
+                   command_id: str | None, after_append: AfterAppend | None = None,
+                   ) -> tuple[T, list[Event]]:
         with self.sessionmaker() as s, s.begin():
             result, new = fn(s)
             events = append_events(s, new, origin=self.origin, command_id=command_id)
+            if after_append is not None:
+                after_append(s, events)
         return result, events
 
     async def write(self, fn: Callable[[Session], T]) -> T:
@@ -62,9 +93,13 @@ class Database:
         return await loop.run_in_executor(self._writer, self._tx, fn)
 
     async def write_events(self, fn: Callable[[Session], tuple[T, list[NewEvent]]], *,
-                           command_id: str | None = None) -> tuple[T, list[Event]]:
+                           command_id: str | None = None,
+                           after_append: AfterAppend | None = None) -> tuple[T, list[Event]]:
+        """`after_append(session, events)`, if given, runs in the same transaction once the
+        events have their seq (the command framework stores its result and audit entry there)."""
         loop = asyncio.get_running_loop()
-        result, events = await loop.run_in_executor(self._writer, self._tx_events, fn, command_id)
+        result, events = await loop.run_in_executor(self._writer, self._tx_events, fn, command_id,
+                                                    after_append)
         if events:
             self._publish(events)
         return result, events
@@ -78,7 +113,7 @@ class Database:
 
     async def read(self, fn: Callable[[Session], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self._tx, fn)
+        return await loop.run_in_executor(self._readers, self._read_tx, fn)
 
     def run_sync(self, fn: Callable[[Session], Any]) -> Any:
         """For start-up code and tests outside the loop."""
@@ -88,3 +123,5 @@ class Database:
         self._writer.shutdown(wait=True)
         self._readers.shutdown(wait=True)
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()

@@ -1,0 +1,69 @@
+"""`ioc-sync`: run the local sync service.
+
+    ioc-sync                          # SQLite in the user data directory, ws://127.0.0.1:8765
+    ioc-sync --simulate --demo-users  # with the simulated Dongguan and the demo accounts
+    ioc-sync --db-url postgresql://user@host/db --ws-port 8775
+
+Settings: defaults < config file (--config, IOC_CONFIG) < IOC_* environment < these flags.
+Once listening it prints one line `ioc-sync ready ws://HOST:PORT http://HOST:PORT` (scripts and
+tests wait for it; with --ws-port 0 it names the port chosen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from sync_service.config import ServiceConfig
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="ioc-sync", description="IOC Console local sync service")
+    ap.add_argument("--config", help="JSON config file (default: IOC_CONFIG or the user config dir)")
+    ap.add_argument("--db-url", help="database URL (default: SQLite in the user data dir; or IOC_DB_URL)")
+    ap.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--ws-port", type=int, help="websocket port for consoles (default 8765; 0 = any free)")
+    ap.add_argument("--http-port", type=int, help="HTTP port for ingest/CAP/health (default 8766)")
+    ap.add_argument("--server-id", help="this process's id in the event log (default host:pid)")
+    ap.add_argument("--simulate", action="store_true", default=None, help="run the simulated city")
+    ap.add_argument("--seed", type=int, help="simulator seed")
+    ap.add_argument("--devices", type=int, help="simulated devices")
+    ap.add_argument("--speed", type=float, help="simulator speed factor (1-60)")
+    ap.add_argument("--demo-users", action="store_true", default=None,
+                    help="create the demo accounts (docs/protocol.md)")
+    ap.add_argument("--no-mqtt", action="store_true", help="do not connect to an MQTT broker")
+    ap.add_argument("--log-level", default="INFO")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse(argv)
+    logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = ServiceConfig.load(
+            a.config, db_url=a.db_url, host=a.host, ws_port=a.ws_port, http_port=a.http_port,
+            server_id=a.server_id, simulate=a.simulate, sim_seed=a.seed, sim_devices=a.devices,
+            sim_speed=a.speed, demo_users=a.demo_users, mqtt_enabled=False if a.no_mqtt else None)
+    except ValueError as exc:
+        print(f"ioc-sync: {exc}", file=sys.stderr)
+        return 2
+
+    def ready(svc: object) -> None:
+        http = svc.ctx.components.get("http") if svc.ctx else None  # type: ignore[attr-defined]
+        http_port = getattr(http, "port", cfg.http_port)
+        print(f"ioc-sync ready {svc.url} http://{cfg.host}:{http_port}", flush=True)  # type: ignore[attr-defined]
+
+    from sync_service.service import run
+
+    try:
+        asyncio.run(run(cfg, ready=ready))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""The websocket server (websockets asyncio API): handshake, auth, sessions, heartbeats.
+
+Authentication happens DURING the handshake (process_request), before any websocket frame:
+`Authorization: Basic base64(user:pass)`, `Authorization: Bearer <session token>`, or
+`?token=<session token>` in the URL (for clients that cannot set headers). Anything else is
+answered with HTTP 401 and audited; a disallowed Origin with 403. The Welcome frame then
+carries the session token to reconnect with.
+
+Limits: max message size (config.max_frame_bytes; larger closes with 1009), no compression,
+websocket ping every heartbeat_s with a timeout of 0.8 x heartbeat_s (a half-open connection
+is dropped within 2 heartbeats, under 10 s with the default 5 s), and a Heartbeat frame every
+heartbeat_s so clients can watch the link too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from protocol.frames import Heartbeat, encode_frame
+from sync_service import auth
+from sync_service.auth import AuthFailed, Login
+from sync_service.commands.dispatch import Dispatcher
+from sync_service.context import ServiceContext
+from sync_service.hub import Hub
+from sync_service.server.session import CLOSE_SESSION_ENDED, ClientSession
+
+log = logging.getLogger(__name__)
+
+
+class SyncServer:
+    """Component: start() binds the port (config.ws_port; 0 picks a free one, see .port)."""
+
+    def __init__(self, ctx: ServiceContext, hub: Hub, dispatcher: Dispatcher) -> None:
+        self.ctx = ctx
+        self.hub = hub
+        self.dispatcher = dispatcher
+        self.sessions: set[ClientSession] = set()
+        self.port = 0
+        self._server: Server | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._audit_tasks: set[asyncio.Task[Any]] = set()
+        cfg = ctx.config
+        self._origins = {o for o in cfg.origins}
+        # counters (metrics, tests)
+        self.auth_failures = 0
+        self.logins = 0
+        self.bad_frames = 0
+        self.slow_disconnects = 0
+        self.flood_disconnects = 0
+        self.snapshot_reloads = 0  # asked to resume, got a snapshot
+
+    async def start(self) -> None:
+        cfg = self.ctx.config
+        self._server = await serve(
+            self._handler, cfg.host, cfg.ws_port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=cfg.max_frame_bytes,
+            max_queue=32,
+            ping_interval=cfg.heartbeat_s,
+            ping_timeout=cfg.heartbeat_s * 0.8,
+            close_timeout=2.0,
+            server_header="ioc-sync",
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._heartbeat = asyncio.get_running_loop().create_task(self._heartbeat_loop())
+        self.ctx.components["server"] = self
+        log.info("websocket server on ws://%s:%d", cfg.host, self.port)
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=5.0)
+        for t in list(self._audit_tasks):
+            with contextlib.suppress(Exception):
+                await t
+
+    # ---- handshake ------------------------------------------------------------------------------
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        origin = request.headers.get("Origin", "")
+        if origin not in self._origins:
+            self._audit_failure(f"origin not allowed: {origin[:100]}", "", connection)
+            return connection.respond(HTTPStatus.FORBIDDEN, "origin not allowed\n")
+        try:
+            login = await self._authenticate(request)
+        except AuthFailed as exc:
+            self.auth_failures += 1
+            self._audit_failure(exc.reason, exc.username, connection)
+            resp = connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc.reason}\n")
+            resp.headers["WWW-Authenticate"] = 'Basic realm="ioc", charset="UTF-8"'
+            return resp
+        except Exception:
+            log.exception("authentication failed unexpectedly")
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "service not ready\n")
+        connection.ioc_login = login  # type: ignore[attr-defined]
+        self.logins += 1
+        return None
+
+    async def _authenticate(self, request: Request) -> Login:
+        db = self.ctx.db
+        ttl = self.ctx.config.session_ttl_s
+        kind, value = _credentials(request.headers, request.path)
+        if kind == "basic":
+            username, password = auth.parse_basic(value)
+            user = await db.read(lambda s: auth.check_password(s, username, password))
+            return await db.write(lambda s: auth.open_session(s, user, ttl))
+        if kind == "bearer":
+            user, th = await db.read(lambda s: auth.check_token(s, value))
+            return await db.write(lambda s: auth.resume_session(s, user, value, th))
+        raise AuthFailed("no credentials: send Authorization Basic or Bearer")
+
+    def _audit_failure(self, reason: str, username: str, connection: ServerConnection) -> None:
+        peer = str(connection.remote_address[0]) if connection.remote_address else ""
+        detail = {"reason": reason, "peer": peer}
+        task = asyncio.get_running_loop().create_task(self.ctx.db.write(
+            lambda s: auth.audit(s, username or "anonymous", "auth.failed", username, ok=False, detail=detail)))
+        self._audit_tasks.add(task)
+        task.add_done_callback(self._audit_tasks.discard)
+
+    # ---- sessions ------------------------------------------------------------------------------
+    async def _handler(self, ws: ServerConnection) -> None:
+        login: Login = ws.ioc_login  # type: ignore[attr-defined]
+        sess = ClientSession(self, ws, login)
+        self.sessions.add(sess)
+        try:
+            await sess.run()
+        finally:
+            self.sessions.discard(sess)
+
+    def on_session_live(self, sess: ClientSession, ts: float) -> None:
+        log.debug("session %s live (%s %s)", sess.actor.username, sess.mode, sess.reason)
+
+    async def logout(self, sess: ClientSession) -> None:
+        th, user = sess.login.token_hash, sess.actor.username
+        await self.ctx.db.write(lambda s: auth.revoke(s, th, user))
+        for other in list(self.sessions):
+            if other is not sess and other.login.token_hash == th:
+                other.close(CLOSE_SESSION_ENDED, "session ended: logged out")
+
+    async def _heartbeat_loop(self) -> None:
+        hb = self.ctx.config.heartbeat_s
+        while True:
+            await asyncio.sleep(hb)
+            data = encode_frame(Heartbeat(head_seq=self.hub.last_seq, t=time.time()))
+            for sess in list(self.sessions):
+                if sess.state in ("syncing", "live"):
+                    sess.send_frame(data)
+
+
+def _credentials(headers: Headers, path: str) -> tuple[str, str]:
+    value = headers.get("Authorization", "")
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() == "basic" and rest:
+        return "basic", rest.strip()
+    if scheme.lower() == "bearer" and rest:
+        return "bearer", rest.strip()
+    if value:
+        raise AuthFailed("unsupported Authorization scheme")
+    token = parse_qs(urlsplit(path).query).get("token")
+    if token and token[0]:
+        return "bearer", token[0]
+    return "", ""

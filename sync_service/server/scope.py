@@ -1,0 +1,72 @@
+"""Domain scope (分权分域): what of an event a session may see.
+
+An event with a domain goes only to sessions whose user sees that domain. Events without a
+domain are city-wide; most pass unchanged, but a few carry a table that spans domains and are
+cut down to the viewer's domains (the same function serves live events, replay and snapshots,
+so a bureau operator gets the same view whichever way the data reaches it):
+
+- devices.stats: only the rows of the viewer's domains;
+- dq.counts: only the viewer's domains in by_domain; total recomputed from them.
+
+metrics.tick (city headline indicators: aggregates over the whole city, the figures the front
+hall shows visitors) passes unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from protocol import events as ek
+from protocol.frames import Event
+
+Scope = frozenset[str] | None  # None: every domain
+
+
+def _devices_stats(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
+    items = [it for it in data.get("items", []) if isinstance(it, dict) and it.get("domain") in domains]
+    return {**data, "items": items}
+
+
+def _dq_counts(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
+    by_domain = {d: v for d, v in (data.get("by_domain") or {}).items() if d in domains}
+    total: dict[str, int] = {}
+    for counts in by_domain.values():
+        if isinstance(counts, dict):
+            for reason, n in counts.items():
+                if isinstance(n, (int, float)):
+                    total[reason] = total.get(reason, 0) + int(n)
+    return {**data, "by_domain": by_domain, "total": total}
+
+
+REDACTORS: dict[str, Callable[[dict[str, Any], frozenset[str]], dict[str, Any]]] = {
+    ek.DEVICES_STATS: _devices_stats,
+    ek.DQ_COUNTS: _dq_counts,
+}
+
+
+def visible(ev: Event, scope: Scope) -> Event | None:
+    """The event as this scope sees it, or None when it must not see it at all."""
+    if scope is None:
+        return ev
+    if ev.domain is not None:
+        return ev if ev.domain in scope else None
+    redact = REDACTORS.get(ev.kind)
+    if redact is None:
+        return ev
+    return ev.model_copy(update={"data": redact(ev.data, scope)})
+
+
+def filter_events(events: Iterable[Event], scope: Scope) -> list[Event]:
+    if scope is None:
+        return list(events)
+    out = []
+    for ev in events:
+        v = visible(ev, scope)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def scope_of(domains: Iterable[str] | None) -> Scope:
+    return None if domains is None else frozenset(domains)

@@ -1,0 +1,183 @@
+"""The composition root: config -> store -> components, started in order, stopped in reverse.
+
+    svc = SyncService(ServiceConfig.load(...))
+    await svc.start()       # migrate, seed, hub, scale-out listener, ingest, alerts, metrics,
+    ...                     # websocket server, simulator child
+    await svc.stop()
+
+`run(config)` does that until SIGTERM/SIGINT. Parts owned by other packages (ingest, alerts,
+metrics, the simulator) are optional: a part whose package is not installed is skipped with a
+log line; a part that is present is started, and its failure to start fails the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from typing import Any
+
+from sync_service.commands import load_all
+from sync_service.commands.dispatch import Dispatcher
+from sync_service.config import ServiceConfig
+from sync_service.context import ServiceContext
+from sync_service.db.database import Database
+from sync_service.db.engine import make_engine, migrate
+from sync_service.hub import Hub
+from sync_service.seed import data_dir, seed_reference, seed_users
+from sync_service.server.app import SyncServer
+
+log = logging.getLogger(__name__)
+
+OPTIONAL_PARTS = ("sync_service.ingest", "sync_service.alerts", "sync_service.metrics")
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None  # the part is not there (yet)
+        raise
+
+
+class SyncService:
+    """parts: which optional packages to start (default all of OPTIONAL_PARTS that exist)."""
+
+    def __init__(self, config: ServiceConfig, *, parts: tuple[str, ...] | None = None) -> None:
+        self.config = config
+        self.parts = OPTIONAL_PARTS if parts is None else parts
+        self.ctx: ServiceContext | None = None
+        self.hub: Hub | None = None
+        self.server: SyncServer | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.started: list[Any] = []
+        self.admin_password: str | None = None  # set when generated at this start
+        self._sim: subprocess.Popen[bytes] | None = None
+
+    @property
+    def ws_port(self) -> int:
+        return self.server.port if self.server else 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.config.host}:{self.ws_port}"
+
+    async def start(self) -> None:
+        cfg = self.config
+        server_id = cfg.server_id or f"{socket.gethostname()}:{os.getpid()}"
+        engine = make_engine(cfg.db_url)
+        await asyncio.to_thread(migrate, engine)
+        db = Database(engine, origin=server_id)
+        self.ctx = ctx = ServiceContext(config=cfg, db=db, server_id=server_id)
+        await db.write(seed_reference)
+        pw_file = data_dir(cfg.db_url) / "admin-password.txt"
+        self.admin_password = await db.write(lambda s: seed_users(
+            s, admin_user=cfg.admin_user, admin_password=cfg.admin_password,
+            demo_users=cfg.demo_users, password_file=pw_file))
+        if self.admin_password:
+            print(f"ioc-sync: created admin account {cfg.admin_user!r}; password written to {pw_file}",
+                  flush=True)
+        if cfg.simulate:
+            await self._provision()
+        load_all()
+        self.hub = Hub(ctx)
+        self.dispatcher = Dispatcher(ctx)
+        self.server = SyncServer(ctx, self.hub, self.dispatcher)
+        ctx.components.update({"dispatcher": self.dispatcher})
+        try:
+            await self._start(self.hub)
+            if engine.dialect.name == "postgresql":
+                from sync_service.scaleout import PgListener
+
+                await self._start(PgListener(ctx, self.hub))
+            for part in self.parts:
+                mod = _optional(part)
+                if mod is None or not hasattr(mod, "build_components"):
+                    log.info("%s not available: skipped", part)
+                    continue
+                for comp in mod.build_components(ctx):
+                    await self._start(comp)
+            await self._start(self.server)
+        except BaseException:
+            await self.stop()
+            raise
+        if cfg.simulate:
+            self._start_simulator()
+
+    async def _start(self, comp: Any) -> None:
+        await comp.start()
+        self.started.append(comp)
+
+    async def stop(self) -> None:
+        self._stop_simulator()
+        while self.started:
+            comp = self.started.pop()
+            try:
+                await asyncio.wait_for(comp.stop(), timeout=10.0)
+            except Exception:
+                log.exception("stopping %s failed", type(comp).__name__)
+        if self.ctx is not None:
+            await asyncio.to_thread(self.ctx.db.close)
+            self.ctx = None
+
+    # ---- the simulated city -----------------------------------------------------------------------
+    async def _provision(self) -> None:
+        """First start with --simulate: the simulated city's devices and credentials."""
+        city_mod, prov_mod = _optional("simulator.city"), _optional("simulator.provision")
+        if city_mod is None or prov_mod is None:
+            log.warning("--simulate: the simulator package is not available; no simulated city")
+            return
+        cfg = self.config
+        assert self.ctx is not None
+        city = await asyncio.to_thread(city_mod.build_city, cfg.sim_seed, cfg.sim_devices)
+        n = await self.ctx.db.write(lambda s: prov_mod.provision(s, city, cfg.sim_secret))
+        log.info("simulated city provisioned: %s", n)
+
+    def _start_simulator(self) -> None:
+        cfg = self.config
+        exe = shutil.which("ioc-sim") or shutil.which("ioc-sim", path=os.path.dirname(sys.executable))
+        if exe is None and _optional("simulator.cli") is None:
+            log.warning("--simulate: ioc-sim is not available; the service runs without it")
+            return
+        cmd = [exe] if exe else [sys.executable, "-m", "simulator.cli"]
+        cmd += ["--seed", str(cfg.sim_seed), "--devices", str(cfg.sim_devices), "--speed", str(cfg.sim_speed),
+                "--http", f"http://{cfg.host}:{cfg.http_port}", "--mqtt", f"{cfg.mqtt_host}:{cfg.mqtt_port}",
+                "--secret", cfg.sim_secret]
+        log.info("starting the simulator: %s", " ".join(cmd[:1]))
+        self._sim = subprocess.Popen(cmd)  # noqa: S603 - our own console script
+
+    def _stop_simulator(self) -> None:
+        p, self._sim = self._sim, None
+        if p is None or p.poll() is not None:
+            return
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+async def run(config: ServiceConfig, *, ready: Any = None) -> None:
+    """Run until SIGTERM or SIGINT, then stop cleanly. `ready(service)` is called once started."""
+    svc = SyncService(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await svc.start()
+    try:
+        if ready is not None:
+            ready(svc)
+        await stop.wait()
+    finally:
+        await svc.stop()
