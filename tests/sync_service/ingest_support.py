@@ -26,9 +26,9 @@ from sync_service.commands.registry import Actor, CommandContext
 from sync_service.commands.rules import default_rules
 from sync_service.config import ServiceConfig
 from sync_service.context import ServiceContext
+from sync_service.db import models as m
 from sync_service.db.database import Database
 from sync_service.db.engine import make_engine, migrate
-from sync_service.db import models as m
 from sync_service.eventlog import NewEvent
 
 SECRET = b"test-provisioning"
