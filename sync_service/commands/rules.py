@@ -75,19 +75,3 @@ def rule_delete(s: Session, ctx: CommandContext, args: RuleDelete) -> tuple[dict
     s.delete(r)
     return {"rule_id": args.id}, [NewEvent(RULE_DELETED, {"id": args.id})]
 
-
-def default_rules(now: float) -> list[AlertRule]:
-    """The catalogue's rules as rows, for seeding an empty store (sync_service.catalog)."""
-    from sync_service.catalog import DEVICE_TYPES
-
-    out = []
-    for t in DEVICE_TYPES:
-        for spec in t.rules:
-            out.append(AlertRule(
-                device_type=t.code, metric=spec["metric"], direction=spec.get("direction", "above"),
-                thresholds={str(k): float(v) for k, v in spec.get("thresholds", {}).items()},
-                hysteresis=float(spec.get("hysteresis", 0.0)), min_duration_s=float(spec.get("min_duration_s", 0.0)),
-                rate_per_min=spec.get("rate_per_min"), rate_level=int(spec.get("rate_level", 2)),
-                offline_periods=spec.get("offline_periods"), offline_level=int(spec.get("offline_level", 1)),
-                enabled=True, title_zh=spec.get("title_zh", ""), title_en=spec.get("title_en", ""), updated_ts=now))
-    return out

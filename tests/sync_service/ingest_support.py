@@ -13,23 +13,21 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
-from citymodel.towns import load_towns
 from protocol.frames import Event
 from sync_service import alerts as alerts_pkg
 from sync_service import ingest as ingest_pkg
 from sync_service import metrics as metrics_pkg
 from sync_service.catalog import DEVICE_TYPES, DOMAINS
 from sync_service.commands.registry import Actor, CommandContext
-from sync_service.commands.rules import default_rules
 from sync_service.config import ServiceConfig
 from sync_service.context import ServiceContext
 from sync_service.db import models as m
 from sync_service.db.database import Database
 from sync_service.db.engine import make_engine, migrate
 from sync_service.eventlog import NewEvent
+from sync_service.seed import seed_reference
 
 SECRET = b"test-provisioning"
 
@@ -62,20 +60,10 @@ DEVICES: dict[str, tuple[str, str, int | None, float, float]] = {
 
 
 def seed(s: Session, devices: dict[str, tuple[str, str, int | None, float, float]] | None = None) -> None:
+    """The core's reference seed (towns, domains, types, default rules), then our devices, one
+    bureau credential per domain and a user."""
     now = time.time()
-    for t in load_towns():
-        lon, lat = t.centroid
-        s.add(m.Town(code=t.code, name_zh=t.info.name_zh, name_en=t.info.name_en, kind=t.info.kind,
-                     population=t.info.population, lon=lon, lat=lat, geometry=mapping(t.geometry)))
-    for code, zh, en in DOMAINS:
-        s.add(m.Domain(code=code, name_zh=zh, name_en=en))
-    s.flush()
-    for t in DEVICE_TYPES:
-        s.add(m.DeviceType(code=t.code, domain=t.domain, name_zh=t.name_zh, name_en=t.name_en, period_s=t.period_s,
-                           metrics=[{"name": x.name, "unit": x.unit, "min": x.min, "max": x.max,
-                                     "name_zh": x.name_zh, "name_en": x.name_en} for x in t.metrics]))
-    s.flush()
-    s.add_all(default_rules(now))
+    seed_reference(s)
     types = {t.code: t for t in DEVICE_TYPES}
     for uid, (typ, town, bld, lon, lat) in (DEVICES if devices is None else devices).items():
         s.add(m.Device(uid=uid, device_type=typ, domain=types[typ].domain, town=town, lon=lon, lat=lat,
