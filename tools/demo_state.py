@@ -105,14 +105,16 @@ def make_alert(i: int, rnd: random.Random, ts: float, weights: list[int], level:
 
 
 def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
+    """Keys as the service's metrics.tick has them (sync_service/metrics.py)."""
     day = math.sin(k / 60)
-    towns = {t.code: {"aqi": round(55 + 25 * math.sin(k / 40 + j) + rnd.uniform(-5, 5), 1),
-                      "rain_1h": max(0.0, round(12 * math.sin(k / 30 + j / 3) + rnd.uniform(-2, 2), 1))}
+    towns = {t.code: {"pm25": round(38 + 20 * math.sin(k / 40 + j) + rnd.uniform(-4, 4), 1),
+                      "rain_1h": max(0.0, round(12 * math.sin(k / 30 + j / 3) + rnd.uniform(-2, 2), 1)),
+                      "alerts_open": 0, "alerts_red": 0}
              for j, t in enumerate(TOWN_TABLE)}
     return {"ts": ts, "city": {"readings_per_s": round(330 + 40 * day + rnd.uniform(-15, 15), 1),
-                               "devices_online_pct": round(97.5 + day * 0.6, 2), "aqi": round(62 + 18 * day, 1),
-                               "pm25": round(38 + 12 * day, 1), "temp_c": 27.0, "rain_1h_max": round(18 + 10 * day, 1),
-                               "water_level_max": round(4.2 + 0.6 * day, 2), "alerts_open": 300 + k % 50},
+                               "devices_online_pct": round(97.5 + day * 0.6, 2), "pm25_avg": round(38 + 12 * day, 1),
+                               "rain_1h_max": round(18 + 10 * day, 1), "water_level_max": round(4.2 + 0.6 * day, 2),
+                               "alerts_open": 300 + k % 50, "alerts_red": 20 + k % 5},
             "towns": towns}
 
 

@@ -204,11 +204,11 @@ class Shell:
 
 def demo_password(user: str) -> str:
     """The demo accounts' password as the service's --demo-users creates them."""
-    try:
-        from sync_service.demo import demo_password as service_demo_password  # type: ignore[import-not-found]
-        return str(service_demo_password(user))
-    except ImportError:
-        return os.environ.get("IOC_CONSOLE_DEMO_PASSWORD", f"{user}-demo")
+    env = os.environ.get("IOC_CONSOLE_DEMO_PASSWORD")
+    if env:
+        return env
+    from sync_service.seed import DEMO_PASSWORD  # the embedded service is ours: same package
+    return DEMO_PASSWORD
 
 
 def run(argv: list[str]) -> int:
@@ -220,6 +220,8 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(argv[:1])
     app.setApplicationName("ioc-console")
     app.setQuitOnLastWindowClosed(True)
+    from widgets import refguard
+    refguard.install()  # PySide6 6.12 drains None/True/False; a wall runs for days
     shell = Shell(app, args)
     from views.error_dialog import ErrorDialog
     shell.error_dialog = ErrorDialog(shell.notifications)  # type: ignore[attr-defined]

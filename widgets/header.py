@@ -122,9 +122,9 @@ class HeaderBar(QWidget):
             rain = metric_value(tick, "rain_1h")
         if rain is not None:
             parts.append(self.tr("雨量 %1 mm").replace("%1", f"{rain:.0f}"))
-        aqi = metric_value(tick, "aqi")
-        if aqi is not None:
-            parts.append(f"AQI {aqi:.0f}")
+        pm25 = metric_value(tick, "pm25_avg")
+        if pm25 is not None:
+            parts.append(f"PM2.5 {pm25:.0f}")
         self.weather.setText("  ".join(parts))
 
     def event_names(self) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 click a town to filter every panel that follows the ViewState (click again to clear).
 
 Options: indicator "alerts" (open alerts, min_level) or a per-town metric key from metrics
-ticks (e.g. "aqi"); min_level; labels (bool).
+ticks (e.g. "pm25"); min_level; labels (bool).
 """
 
 from __future__ import annotations

@@ -182,3 +182,4 @@ def test_new_rows_highlight_expires(store: Any, qapp: Any, monkeypatch: Any) -> 
     monkeypatch.setattr("widgets.alert_model.time.monotonic", lambda: later)
     m.flush()
     assert m.data(m.index(0, 2), Qt.ItemDataRole.BackgroundRole) is None
+
