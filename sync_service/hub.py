@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Protocol
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,13 +48,34 @@ STATE_KINDS = (ek.FOCUS_SET, ek.DEVICES_STATS, ek.DQ_COUNTS)
 STATE_KEPT = 8
 
 
-def encode_events(events: list[Event]) -> list[tuple[bytes, int]]:
-    """Events frames of at most MAX_EVENTS_PER_FRAME events: [(bytes, n_events)]."""
-    out = []
-    for i in range(0, len(events), MAX_EVENTS_PER_FRAME):
-        chunk = events[i:i + MAX_EVENTS_PER_FRAME]
-        out.append((encode_frame(Events(items=chunk)), len(chunk)))
+FRAME_TARGET_BYTES = 256 * 1024  # well under MAX_FRAME_BYTES, the clients' receive limit
+_EVENTS_HEAD = encode_frame(Events(items=[]))[:-3]  # b'{"v":1,"type":"events","items":'
+
+
+def pack(items: list[bytes], head: bytes, tail: bytes, *, max_items: int,
+         max_bytes: int = FRAME_TARGET_BYTES) -> list[tuple[bytes, int]]:
+    """JSON-encoded items -> frames `head [item,item...] tail` of at most max_items items and
+    about max_bytes (one item larger than that still travels alone): [(bytes, n_items)]."""
+    out: list[tuple[bytes, int]] = []
+    chunk: list[bytes] = []
+    size = 0
+    for it in items:
+        if chunk and (len(chunk) >= max_items or size + len(it) > max_bytes):
+            out.append((head + b"[" + b",".join(chunk) + b"]" + tail, len(chunk)))
+            chunk, size = [], 0
+        chunk.append(it)
+        size += len(it) + 1
+    if chunk:
+        out.append((head + b"[" + b",".join(chunk) + b"]" + tail, len(chunk)))
     return out
+
+
+def encode_events(events: list[Event]) -> list[tuple[bytes, int]]:
+    """Events frames of at most MAX_EVENTS_PER_FRAME events and ~FRAME_TARGET_BYTES each."""
+    # a plain dict per event: the data is JSON already, pydantic's dump would only copy it
+    items = [orjson.dumps({"seq": e.seq, "ts": e.ts, "kind": e.kind, "domain": e.domain, "town": e.town,
+                           "data": e.data}) for e in events]
+    return pack(items, _EVENTS_HEAD, b"}", max_items=MAX_EVENTS_PER_FRAME)
 
 
 class Batch:

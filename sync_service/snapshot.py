@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ from sync_service.commands.common import wire
 from sync_service.commands.registry import Actor
 from sync_service.db import models as m
 from sync_service.eventlog import head_seq, to_wire
+from sync_service.hub import pack
 from sync_service.server.scope import Scope, visible
 
 CLOSED_KEPT_S = 24 * 3600
@@ -52,8 +54,13 @@ class Snapshot:
         counts = {k: len(v) for k, v in self.collections.items()}
         yield encode_frame(SnapshotBegin(seq=self.seq, counts=counts))
         for name, items in self.collections.items():
-            for i in range(0, max(len(items), 1), MAX_SNAPSHOT_ITEMS_PER_PART):
-                yield encode_frame(SnapshotPart(collection=name, items=items[i:i + MAX_SNAPSHOT_ITEMS_PER_PART]))
+            if not items:
+                yield encode_frame(SnapshotPart(collection=name, items=[]))
+                continue
+            head = encode_frame(SnapshotPart(collection=name, items=[]))[:-3]  # ...,"items":
+            for data, _n in pack([orjson.dumps(it) for it in items], head, b"}",
+                                 max_items=MAX_SNAPSHOT_ITEMS_PER_PART):
+                yield data
         yield encode_frame(SnapshotEnd(seq=self.seq))
 
 

@@ -71,6 +71,7 @@ class Client:
         self.snapshot_seq: int | None = None
         self.events: list[dict[str, Any]] = []
         self.others: list[dict[str, Any]] = []  # results, errors, heartbeats...
+        self.asked_seq: int | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -97,6 +98,7 @@ class Client:
         return f
 
     async def hello(self, last_seq: int | None = None, **extra: Any) -> dict[str, Any]:
+        self.asked_seq = last_seq
         await self.send({"type": "hello", "client": "test", "last_seq": last_seq, **extra})
         while True:
             f = await self.recv()

@@ -1,0 +1,107 @@
+"""Domain isolation (分权分域): a bureau operator sees nothing of another domain - not in the
+snapshot, not in live or replayed events, not in query results - and cannot touch it."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.orm import Session
+
+from protocol.events import DEVICES_STATS, DQ_COUNTS
+from sync_service.db.models import Device
+from sync_service.eventlog import NewEvent
+from tests.sync_service.data_helpers import alerts_with_events
+from tests.sync_service.server_helpers import Client, service
+
+
+def _city_tables(s: Session) -> tuple[None, list[NewEvent]]:
+    stats = [{"domain": d, "device_type": t, "town": "nancheng", "total": 10, "online": 9, "offline": 1, "faulty": 0}
+             for d, t in (("fire", "smoke_detector"), ("water", "water_level"), ("urban", "gas_pressure"))]
+    dq = {"ts": time.time(), "total": {"nan": 7, "sentinel": 3},
+          "by_domain": {"fire": {"nan": 2}, "water": {"nan": 5, "sentinel": 3}}}
+    return None, [NewEvent(DEVICES_STATS, {"items": stats, "ts": time.time()}), NewEvent(DQ_COUNTS, dq)]
+
+
+def _devices(s: Session) -> None:
+    for uid, t, d in (("SD-1", "smoke_detector", "fire"), ("WL-1", "water_level", "water")):
+        s.add(Device(uid=uid, device_type=t, domain=d, town="nancheng", lon=113.75, lat=23.0,
+                     credential_hash="0" * 64, health="online", last_values={}))
+
+
+def _domains_in(events: list[dict]) -> set[str | None]:
+    return {e["domain"] for e in events}
+
+
+async def test_bureau_operator_sees_only_its_domain(sqlite_url: str) -> None:
+    async with service(sqlite_url) as svc:
+        db = svc.ctx.db
+        (fire_a, water_a), _ = await db.write_events(alerts_with_events(["fire", "water"]))
+        await db.write_events(_city_tables)
+        await db.write(_devices)
+        async with Client.open(svc.url, "operator") as op:
+            r = await op.command("incident.open", {"alert_ids": [water_a]})
+            water_inc = r["data"]["incident_id"]
+            await op.command("focus.set", {"incident_id": water_inc})
+        async with Client.open(svc.url, "bureau_fire") as bf, Client.open(svc.url, "operator") as op:
+            assert bf.welcome["domains"] == ["fire"]
+            snap = bf.snapshot
+            assert {a["domain"] for a in snap["alerts"]} == {"fire"}
+            assert [d["code"] for d in snap["domains"]] == ["fire"]
+            assert {t["domain"] for t in snap["device_types"]} == {"fire"}
+            fire_types = {t["code"] for t in snap["device_types"]}
+            assert snap["rules"]
+            assert {r["device_type"] for r in snap["rules"]} <= fire_types
+            assert snap["incidents"] == []  # the water incident is not theirs
+            assert snap["focus"] == []  # nor the focus on it
+            assert {s["domain"] for s in snap["devices_stats"]} == {"fire"}
+            assert snap["dq"][0]["by_domain"] == {"fire": {"nan": 2}}
+            assert snap["dq"][0]["total"] == {"nan": 2}
+            assert len(towns := snap["towns"]) == 34  # geography is for everyone
+            assert towns[0]["name_zh"]
+            # the operator (all domains) sees everything
+            assert {a["domain"] for a in op.snapshot["alerts"]} == {"fire", "water"}
+            assert len(op.snapshot["devices_stats"]) == 3
+
+            # live: events of both domains; the bureau gets only its own
+            _, evs = await db.write_events(alerts_with_events(["water", "fire", "urban", "water", "fire"]))
+            await db.write_events(_city_tables)
+            await op.wait_seq(svc.hub.last_seq)
+            await bf.until(lambda f: f["type"] == "events" and f["items"][-1]["kind"] == DQ_COUNTS)
+            assert _domains_in(op.events) == {"fire", "water", "urban", None}
+            assert _domains_in(bf.events) == {"fire", None}
+            stats = [e for e in bf.events if e["kind"] == DEVICES_STATS][0]
+            assert {i["domain"] for i in stats["data"]["items"]} == {"fire"}
+            dq = [e for e in bf.events if e["kind"] == DQ_COUNTS][0]
+            assert set(dq["data"]["by_domain"]) == {"fire"}
+
+            # queries: scoped results, forbidden when asking for another domain
+            r = await bf.query("devices.list", {})
+            assert [d["id"] for d in r["data"]["items"]] == ["SD-1"]
+            r = await bf.query("devices.list", {"domain": "water"})
+            assert r["error"]["code"] == "forbidden"
+            r = await bf.query("device.get", {"device_id": "WL-1"})
+            assert r["error"]["code"] == "forbidden"
+            r = await bf.query("alerts.history", {})
+            assert {a["domain"] for a in r["data"]["items"]} == {"fire"}
+            r = await op.query("alerts.history", {"limit": 100})
+            assert {a["domain"] for a in r["data"]["items"]} == {"fire", "water", "urban"}
+            # commands on another domain's objects are refused
+            r = await bf.command("incident.open", {"alert_ids": [water_a]})
+            assert r["error"]["code"] == "forbidden"
+            r = await bf.command("incident.update", {"incident_id": water_inc, "note": "x"})
+            assert r["error"]["code"] == "forbidden"
+            r = await bf.command("task.create", {"title": "越权", "domain": "water"})
+            assert r["error"]["code"] == "forbidden"
+            r = await bf.command("incident.open", {"alert_ids": [fire_a]})
+            assert r["ok"]
+        async with Client.open(svc.url, "bureau_water") as bw:
+            r = await bw.query("keyunits.list", {})
+            assert r["error"]["code"] == "forbidden"  # the fire brigade's key units
+            assert {a["domain"] for a in bw.snapshot["alerts"]} == {"water"}
+            assert bw.snapshot["focus"][0]["incident_id"] == water_inc
+        # replay (resume from 0) is filtered the same way
+        async with Client.open(svc.url, "bureau_water", last_seq=0) as bw2:
+            assert bw2.welcome["mode"] == "resume"
+            await bw2.until(lambda f: f["type"] == "events" and any(e["kind"] == DQ_COUNTS for e in f["items"]))
+            assert _domains_in(bw2.events) <= {"water", None}
+            assert "water" in _domains_in(bw2.events)
