@@ -4,6 +4,7 @@ on free ports, stopped when the console exits. Used by `make run`."""
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import socket
@@ -22,42 +23,53 @@ def free_port() -> int:
 
 
 class EmbeddedService:
-    def __init__(self, extra_args: list[str] | None = None, log_path: Path | None = None) -> None:
-        self.ws_port = free_port()
-        self.http_port = free_port()
+    """The child prints "ioc-sync ready ws://host:port http://..." on stdout when it listens;
+    its log (stderr) goes to log_path."""
+
+    def __init__(self, extra_args: list[str] | None = None, log_path: Path | None = None,
+                 db_url: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.env = env
         self.extra_args = extra_args or []
         self.log_path = log_path
+        self.db_url = db_url
+        self.url = ""
+        self.http_url = ""
         self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.ws_port}"
 
     def command(self) -> list[str]:
         exe = shutil.which("ioc-sync", path=str(Path(sys.executable).parent))
         base = [exe] if exe else [sys.executable, "-m", "sync_service.cli"]
-        return [*base, "--simulate", "--demo-users", *self.extra_args]
+        db = ["--db-url", self.db_url] if self.db_url else []
+        return [*base, "--simulate", "--demo-users", "--ws-port", "0", "--http-port", "0", *db, *self.extra_args]
 
-    def start(self, timeout_s: float = 60.0) -> None:
-        env = dict(os.environ, IOC_WS_PORT=str(self.ws_port), IOC_HTTP_PORT=str(self.http_port),
-                   IOC_HOST="127.0.0.1")
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(self.command(), env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+    def start(self, timeout_s: float = 90.0) -> str:
+        err = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        # cwd: the project root, so `python -m sync_service.cli` works from a source checkout too
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=err, start_new_session=True,
+                                     cwd=Path(__file__).resolve().parents[1],
+                                     env={**os.environ, **(self.env or {})})
+        assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout_s
+        buf = b""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the local sync service exited with code {self.proc.returncode}"
                                    + (f"; see {self.log_path}" if self.log_path else ""))
-            try:
-                with socket.create_connection(("127.0.0.1", self.ws_port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if not ready:
+                continue
+            chunk = os.read(self.proc.stdout.fileno(), 4096)
+            buf += chunk
+            for line in buf.decode(errors="replace").splitlines():
+                if line.startswith("ioc-sync ready "):
+                    parts = line.split()
+                    self.url = parts[2]
+                    self.http_url = parts[3] if len(parts) > 3 else ""
+                    return self.url
         self.stop()
-        raise RuntimeError(f"the local sync service did not open port {self.ws_port} in {timeout_s:.0f} s")
+        raise RuntimeError(f"the local sync service was not ready within {timeout_s:.0f} s")
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, timeout_s: float = 15.0) -> None:
         p, self.proc = self.proc, None
         if p is None or p.poll() is not None:
             return

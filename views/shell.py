@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QApplication
@@ -37,6 +38,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-kiosk", dest="kiosk", action="store_false")
     ap.add_argument("--lang", choices=("zh", "en"))
     ap.add_argument("--theme", choices=("dark", "light"))
+    ap.add_argument("--quit-after", type=float, help="quit after N seconds (unattended checks)")
+    ap.add_argument("--grab-to", help="before quitting, save each window as PNG into this folder")
     return ap.parse_args(argv)
 
 
@@ -58,6 +61,7 @@ class Shell:
         self.login: Any = None
         self.ctx: ViewContext | None = None
         self.profiles: dict[str, Profile] = {}
+        self.closing = asyncio.Event()
 
     # ---- start ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -88,6 +92,7 @@ class Shell:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.embedded = EmbeddedService(log_path=log_path)
         self.embedded.start()
+        log.info("embedded sync service at %s (log: %s)", self.embedded.url, log_path)
         user = self.args.user or "operator"
         password = self.args.password or os.environ.get("IOC_CONSOLE_PASSWORD") or demo_password(user)
         self.connect(self.embedded.url, user, password, hall or self.settings.hall or "operations")
@@ -185,11 +190,35 @@ class Shell:
         except OSError as exc:
             self.notifications.warning(f"settings not saved: {exc}", source="settings")
 
+    def grab_windows(self, folder: str) -> list[str]:
+        out = []
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for i, w in enumerate(self.wall.windows if self.wall else []):
+            path = str(Path(folder) / f"window-{i + 1}.png")
+            w.grab().save(path)
+            out.append(path)
+        return out
+
     def quit(self) -> None:
+        if self.args.grab_to:
+            self.grab_windows(self.args.grab_to)
         self.save()
         if self.wall is not None:
             self.wall.teardown()
-        self.app.quit()
+            self.wall = None
+        if self.login is not None:
+            self.login.hide()
+        # the asyncio side finishes (client stop, child stop) before the loop ends
+        self.closing.set()
+
+    def _on_app_last_window_closed(self) -> None:
+        # a wall rebuild closes its windows before opening new ones: only quit if none came back
+        from PySide6.QtCore import QTimer
+        QTimer.singleShot(200, self._quit_if_nothing_open)
+
+    def _quit_if_nothing_open(self) -> None:
+        if not any(w.isVisible() for w in self.app.topLevelWidgets()):
+            self.quit()
 
     async def shutdown(self) -> None:
         if self.client is not None:
@@ -219,7 +248,7 @@ def run(argv: list[str]) -> int:
     args = parse_args(argv[1:])
     app = QApplication.instance() or QApplication(argv[:1])
     app.setApplicationName("ioc-console")
-    app.setQuitOnLastWindowClosed(True)
+    app.setQuitOnLastWindowClosed(False)
     from widgets import refguard
     refguard.install()  # PySide6 6.12 drains None/True/False; a wall runs for days
     shell = Shell(app, args)
@@ -227,19 +256,24 @@ def run(argv: list[str]) -> int:
     shell.error_dialog = ErrorDialog(shell.notifications)  # type: ignore[attr-defined]
 
     async def main() -> int:
-        closed = asyncio.Event()
-        app.aboutToQuit.connect(closed.set)
+        app.lastWindowClosed.connect(shell._on_app_last_window_closed)
+        if args.quit_after:
+            from PySide6.QtCore import QTimer
+            QTimer.singleShot(int(args.quit_after * 1000), shell.quit)
         try:
             shell.start()
         except Exception as exc:  # noqa: BLE001 - e.g. the embedded service did not start
             shell.notifications.error(str(exc), source="start")
             log.exception("start failed")
-        await closed.wait()
+        await shell.closing.wait()
         await shell.shutdown()
         return 0
 
+    loop = qasync.QEventLoop(app)  # asyncio on the Qt thread (Python 3.11: no loop_factory)
+    asyncio.set_event_loop(loop)
     try:
-        return asyncio.run(main(), loop_factory=qasync.QEventLoop)
+        with loop:
+            return loop.run_until_complete(main())
     except KeyboardInterrupt:
         return 130
     finally:
