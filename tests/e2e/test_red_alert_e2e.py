@@ -43,7 +43,7 @@ def service(tmp_path: Path, mqtt_broker: tuple[str, int]) -> Iterator[tuple[Embe
         svc.stop()
 
 
-async def _until(pred: Callable[[], bool], what: str, limit_s: float = 30.0) -> None:
+async def _until(pred: Callable[[], bool], what: str, limit_s: float = 90.0) -> None:
     deadline = time.monotonic() + limit_s
     while not pred():
         if time.monotonic() > deadline:
@@ -111,7 +111,11 @@ def test_mqtt_red_alert_sounds_and_is_acknowledged_from_the_ui(service: Any, mqt
         await client.stop()
 
     try:
-        loop.run_until_complete(asyncio.wait_for(scenario(), 120))
+        loop.run_until_complete(asyncio.wait_for(scenario(), 280))
+    except BaseException:
+        log = svc.log_path.read_text(errors="replace")[-3000:] if svc.log_path else ""
+        print("service log (tail):\n" + log)
+        raise
     finally:
         if "win" in ui:
             ui["win"].close()
