@@ -32,7 +32,7 @@ PASSWORD = DEMO_PASSWORD
 def service_config(db_url: str, **over: Any) -> ServiceConfig:
     base: dict[str, Any] = dict(db_url=db_url, host="127.0.0.1", ws_port=0, http_port=0,
                                 demo_users=True, admin_password=ADMIN_PASSWORD, mqtt_enabled=False,
-                                heartbeat_s=1.0)
+                                heartbeat_s=2.0)
     base.update(over)
     return ServiceConfig(**base)
 
@@ -60,7 +60,7 @@ def sql(db_url: str, query: str, **params: Any) -> list[Any]:
 class ServiceProcess:
     """`python -m sync_service` as a child: start(), kill() (SIGKILL), stop() (SIGTERM)."""
 
-    def __init__(self, db_url: str, *, heartbeat_s: float = 1.0, log_path: Path | None = None) -> None:
+    def __init__(self, db_url: str, *, heartbeat_s: float = 2.0, log_path: Path | None = None) -> None:
         self.db_url = db_url
         self.ws_port = free_port()
         self.http_port = free_port()
