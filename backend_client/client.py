@@ -79,6 +79,7 @@ class ConsoleClient:
         self._kick = asyncio.Event()
         self._synced = False  # we hold state at store.seq (snapshot or cache): resume from it
         self._saved_seq = -1
+        self._welcomed = False  # the current connection got as far as Welcome
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def login(self, user: str, password: str) -> None:
@@ -190,9 +191,9 @@ class ConsoleClient:
     # ---- the connection loop ----------------------------------------------------------------
     async def _run(self) -> None:
         while True:
-            was_online = False
+            self._welcomed = False
             try:
-                was_online = await self._session()
+                await self._session()
             except LoginFailed as exc:
                 self._report_login_failed(exc)
                 return
@@ -207,6 +208,8 @@ class ConsoleClient:
                 log.warning("service refused the connection: %s", exc)
             except TransportError as exc:
                 log.info("connection to %s ended: %s", self.url, exc)
+            # a link that just dropped is "reconnecting"; a service we cannot reach is "offline"
+            was_online = self._welcomed
             self.store.set_connection(Connection.RECONNECTING if was_online else Connection.OFFLINE)
             if was_online:
                 await self.save_cache()  # the freshest state, before a possibly long outage
@@ -227,8 +230,8 @@ class ConsoleClient:
         self.store.set_connection(Connection.OFFLINE)
         self.login_failed.emit(exc.code, exc.message)
 
-    async def _session(self) -> bool:
-        """One connection, from handshake to loss. Returns whether it got as far as Welcome."""
+    async def _session(self) -> None:
+        """One connection, from handshake to loss (always ends by raising)."""
         creds = self._creds()
         header = creds.header()
         if header is None:
@@ -237,7 +240,6 @@ class ConsoleClient:
                       dead_after_s=self.timings.dead_after_s, origin=self.origin)
         await t.open([header])
         self._transport = t
-        welcomed = False
         asked_resume = self._synced
         self.feeder.start_session()
         try:
@@ -245,7 +247,7 @@ class ConsoleClient:
                                hall=self.hall))
             async for frame in t.frames():
                 if isinstance(frame, Welcome):
-                    welcomed = True
+                    self._welcomed = True
                     self._on_welcome(t, frame, asked_resume)
                 else:
                     self._on_frame(frame)
@@ -261,7 +263,6 @@ class ConsoleClient:
             if self.dispatcher is not None and self.dispatcher.attached_to(t):
                 self.dispatcher.detach()
             t.abort()
-        return welcomed
 
     def _on_welcome(self, t: Transport, w: Welcome, asked_resume: bool) -> None:
         self.connects += 1
