@@ -14,9 +14,10 @@ from functools import lru_cache
 from importlib import resources as importlib_resources
 
 import numpy as np
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 from citymodel.geo import gcj02_to_wgs84
 
@@ -97,11 +98,11 @@ class Town:
 
 
 def _to_wgs84(geom: BaseGeometry) -> BaseGeometry:
-    def fn(x, y, z=None):  # noqa: ANN001 - shapely transform callback
-        lon, lat = gcj02_to_wgs84(np.asarray(x), np.asarray(y))
-        return lon, lat
+    def fn(coords: np.ndarray) -> np.ndarray:
+        lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
+        return np.column_stack([lon, lat])
 
-    return transform(fn, geom)
+    return shapely.transform(geom, fn)
 
 
 def _source_geojson() -> dict:
