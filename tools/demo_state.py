@@ -104,16 +104,23 @@ def make_alert(i: int, rnd: random.Random, ts: float, weights: list[int], level:
                 first_ts=ts, last_ts=ts, updated_ts=ts, count=1 + int(rnd.expovariate(0.7)))
 
 
+def daily(ts: float, phase: float = 0.0) -> float:
+    """A smooth daily cycle in [-1, 1] (peaks in the afternoon), the demo city's rhythm."""
+    return math.sin(2 * math.pi * ((ts / 86400.0) + phase))
+
+
 def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
     """Keys as the service's metrics.tick has them (sync_service/metrics.py)."""
-    day = math.sin(k / 60)
-    towns = {t.code: {"pm25": round(38 + 20 * math.sin(k / 40 + j) + rnd.uniform(-4, 4), 1),
-                      "rain_1h": max(0.0, round(12 * math.sin(k / 30 + j / 3) + rnd.uniform(-2, 2), 1)),
+    day = daily(ts)
+    towns = {t.code: {"pm25": round(38 + 14 * daily(ts, j / 34) + rnd.uniform(-4, 4), 1),
+                      "rain_1h": max(0.0, round(12 * daily(ts, j / 20) + rnd.uniform(-2, 2), 1)),
                       "alerts_open": 0, "alerts_red": 0}
              for j, t in enumerate(TOWN_TABLE)}
     return {"ts": ts, "city": {"readings_per_s": round(330 + 40 * day + rnd.uniform(-15, 15), 1),
-                               "devices_online_pct": round(97.5 + day * 0.6, 2), "pm25_avg": round(38 + 12 * day, 1),
-                               "rain_1h_max": round(18 + 10 * day, 1), "water_level_max": round(4.2 + 0.6 * day, 2),
+                               "devices_online_pct": round(97.5 + day * 0.6, 2),
+                               "pm25_avg": round(38 + 12 * day + rnd.uniform(-1, 1), 1),
+                               "rain_1h_max": round(18 + 10 * daily(ts, 0.3) + rnd.uniform(-1, 1), 1),
+                               "water_level_max": round(4.2 + 0.6 * daily(ts, 0.35), 2),
                                "alerts_open": 300 + k % 50, "alerts_red": 20 + k % 5},
             "towns": towns}
 
@@ -134,3 +141,22 @@ def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERAT
 def alert_event(seq: int, alert: dict[str, Any]) -> Event:
     return Event(seq=seq, ts=time.time(), kind="alert.upsert", domain=alert["domain"], town=alert.get("town"),
                  data=alert)
+
+
+class DemoSink(RecordingSink):
+    """RecordingSink that also answers the reads a screenshot needs, from the same
+    deterministic demo city: hourly history for readings.series (so 6 h and 24 h charts are
+    not empty before the live ticks) and a page of devices for devices.list."""
+
+    def query(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
+        if name == "readings.series":
+            self.queries.append((name, args))
+            now = time.time()
+            step = max(int(args.get("bucket_s", 300)), 60)
+            base, amp, phase = {"pm25": (38.0, 12.0, 0.0), "rain_1h": (18.0, 10.0, 0.3),
+                                "level": (4.2, 0.6, 0.35)}.get(args.get("metric", ""), (10.0, 3.0, 0.0))
+            # the same daily curve as the live ticks, so history and live join up
+            pts = [[t, round(base + amp * daily(t, phase), 2)]
+                   for t in range(int(args["since_ts"]), int(now - 1800), step)]
+            return self._done(CommandResult(ok=True, data={"points": pts}))
+        return super().query(name, args)

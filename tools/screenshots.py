@@ -20,6 +20,20 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 
 
+def save_small(img: QImage, path: Path) -> None:
+    """A 256-colour adaptive palette (Pillow, which pyvista brings along): flat UI colours stay
+    true and a screen is tens of KB. Without Pillow, Qt's own palette conversion."""
+    try:
+        from PIL import Image
+    except ImportError:
+        img.convertToFormat(QImage.Format.Format_Indexed8).save(str(path), "PNG")
+        return
+    rgb = img.convertToFormat(QImage.Format.Format_RGB888)
+    data = bytes(rgb.constBits())[: rgb.bytesPerLine() * rgb.height()]
+    pil = Image.frombuffer("RGB", (rgb.width(), rgb.height()), data, "raw", "RGB", rgb.bytesPerLine(), 1)
+    pil.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
 def settle(app: QApplication, rounds: int = 6) -> None:
     from widgets.common import refresh_hub
     for _ in range(rounds):
@@ -35,7 +49,7 @@ def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) ->
     from app.settings import ConsoleSettings
     from app.store import StateStore
     from protocol.enums import Role
-    from tools.demo_state import RecordingSink, fill_store
+    from tools.demo_state import DemoSink, fill_store
     from views.context import ViewContext
     from views.theme import apply_language, apply_theme
     from views.window import HallWindow
@@ -53,7 +67,7 @@ def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) ->
             for theme in themes:
                 apply_theme(app, theme)
                 store = fill_store(StateStore(), role=role)
-                sink = RecordingSink()
+                sink = DemoSink()
                 red = RedAlertCenter(store, sink)
                 red.sound.set_muted(True)
                 ctx = ViewContext(store, sink, ConsoleSettings(language=lang, mute=True), profile, red_center=red)
@@ -69,10 +83,9 @@ def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) ->
                         if img.width() > 1400:
                             img = img.scaled(1280, 720, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation)
-                        img = img.convertToFormat(QImage.Format.Format_Indexed8)
                         suffix = f"-p{page + 1}" if len(screen.pages) > 1 else ""
                         path = OUT / f"{pid}-s{si + 1}{suffix}-{lang}-{theme}.png"
-                        img.save(str(path), "PNG")
+                        save_small(img, path)
                         written.append(path)
                     win.allow_close = True
                     win.close()

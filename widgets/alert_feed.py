@@ -101,6 +101,7 @@ class AlertFeed(QWidget):
         self.search = QLineEdit(objectName="FeedSearch")
         self.search.setPlaceholderText(self.tr("搜索 (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("搜索 (Ctrl+F)") + 40)
         self.clear_btn = QToolButton(text=self.tr("清除筛选"))
         self.clear_btn.clicked.connect(self.clear_filter)
         for w in (self.domain_box, self.town_box, self.state_box):
@@ -145,10 +146,11 @@ class AlertFeed(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(COLUMNS.index("title"), QHeaderView.ResizeMode.Stretch)
         fm = t.fontMetrics()
-        for col, sample in (("level", "黄色 Yellow"), ("state", "已派遣 ⟰"), ("domain", "消防救援支队"),
-                            ("town", "大岭山镇"), ("count", "9999"), ("last_ts", "00-00 00:00:00"),
-                            ("assignee", "operator")):
-            t.setColumnWidth(COLUMNS.index(col), fm.horizontalAdvance(sample) + 24)
+        samples = {"level": ("红色", "Orange"), "state": ("已派遣 ⟰", "Acknowledged"),
+                   "domain": ("消防救援支队", "Fire and Rescue"), "town": ("大岭山镇", "Dalingshan"),
+                   "count": ("9999",), "last_ts": ("00-00 00:00:00",), "assignee": ("operator",)}
+        for col, texts in samples.items():
+            t.setColumnWidth(COLUMNS.index(col), max(fm.horizontalAdvance(x) for x in texts) + 24)
         t.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
         t.selectionModel().selectionChanged.connect(lambda *_: self._update_enabled())
         t.doubleClicked.connect(lambda _i: self.act("incident.open"))

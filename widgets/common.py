@@ -70,6 +70,17 @@ def state_text(state: str) -> str:
     return names.get(str(state), str(state))
 
 
+def role_text(role: str) -> str:
+    names = {
+        "operator": QCoreApplication.translate("Role", "值班员"),
+        "leader": QCoreApplication.translate("Role", "指挥长"),
+        "duty_officer": QCoreApplication.translate("Role", "值班主任"),
+        "bureau_operator": QCoreApplication.translate("Role", "委办局操作员"),
+        "admin": QCoreApplication.translate("Role", "管理员"),
+    }
+    return names.get(role, role)
+
+
 def town_name(store: Any, code: str | None) -> str:
     if not code:
         return "—"

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.kpi import metric_value
 from app.store import Connection, StateStore
-from widgets.common import fmt_age, lang
+from widgets.common import fmt_age, lang, role_text
 
 WEEKDAYS_ZH = "一二三四五六日"
 STALE_AFTER_S = 30.0  # online but nothing new for this long: the data age is shown
@@ -108,7 +108,7 @@ class HeaderBar(QWidget):
             self.conn.style().unpolish(self.conn)
             self.conn.style().polish(self.conn)
         s = self.store.session
-        self.user.setText(f"{s.display_name or s.user}" + (f" · {s.role}" if s.role else "") if s.user else "")
+        self.user.setText(f"{s.display_name or s.user}" + (f" · {role_text(s.role)}" if s.role else "") if s.user else "")
         self._refresh_weather()
 
     def _refresh_weather(self) -> None:

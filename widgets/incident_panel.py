@@ -59,6 +59,8 @@ class IncidentPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.alerts = QListWidget(objectName="IncidentAlerts")
+        self.alerts.setWordWrap(True)
+        self.alerts.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.status = QLabel("", objectName="IncidentStatus")
         self.focus_btn = QPushButton(self.tr("设为全局关注 (F)"), objectName="FocusButton")
         self.focus_btn.clicked.connect(self.put_in_focus)

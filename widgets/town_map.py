@@ -166,15 +166,27 @@ class TownMap(QWidget):
             f.setPixelSize(max(min(int(self.height() / 38), 18), 9))
             p.setFont(f)
             fm = p.fontMetrics()
-            for code, (_, pt) in self.paths.items():
+            taken: list[QRectF] = []
+            # biggest values first, so the towns that matter keep their labels when space is short
+            order = sorted(self.paths, key=lambda c: -self.values.get(c, 0.0))
+            for code in order:
+                _path, pt = self.paths[code]
                 name = town_name(self.store, code)
-                for suffix in ("街道", "镇"):
+                for suffix in ("街道", "镇", " New Area"):
                     name = name.removesuffix(suffix)
                 v = self.values.get(code)
-                label = f"{name} {v:g}" if v else name
                 c = t.map(pt)
-                w = fm.horizontalAdvance(label)
-                rect = QRectF(c.x() - w / 2, c.y() - fm.height() / 2, w, fm.height())
+                for label in ((f"{name} {v:g}" if v else name), name, (f"{v:g}" if v else "")):
+                    if not label:
+                        continue
+                    w = fm.horizontalAdvance(label) + 4
+                    rect = QRectF(c.x() - w / 2, c.y() - fm.height() / 2, w, fm.height())
+                    rect.moveLeft(min(max(rect.left(), 2.0), self.width() - w - 2.0))  # never clipped
+                    if not any(rect.intersects(r) for r in taken):
+                        break
+                else:
+                    continue  # no room: the tooltip names it
+                taken.append(rect)
                 p.setPen(QColor(0, 0, 0, 180))
                 p.drawText(rect.translated(1, 1), Qt.AlignmentFlag.AlignCenter, label)
                 p.setPen(QColor("#ffffff"))

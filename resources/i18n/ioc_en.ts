@@ -4,7 +4,7 @@
 <context>
     <name>Age</name>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="106"/>
+        <location filename="../../widgets/common.py" line="117"/>
         <source>%n 秒</source>
         <translation>
             <numerusform>%n second</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="108"/>
+        <location filename="../../widgets/common.py" line="119"/>
         <source>%n 分钟</source>
         <translation>
             <numerusform>%n minute</numerusform>
@@ -20,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="110"/>
+        <location filename="../../widgets/common.py" line="121"/>
         <source>%n 小时</source>
         <translation>
             <numerusform>%n hour</numerusform>
@@ -28,7 +28,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="111"/>
+        <location filename="../../widgets/common.py" line="122"/>
         <source>%n 天</source>
         <translation>
             <numerusform>%n day</numerusform>
@@ -69,7 +69,7 @@
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="236"/>
+        <location filename="../../widgets/alert_feed.py" line="246"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>%n red alert is hidden by the current filter</numerusform>
@@ -77,17 +77,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="269"/>
+        <location filename="../../widgets/alert_feed.py" line="279"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="279"/>
+        <location filename="../../widgets/alert_feed.py" line="289"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="280"/>
+        <location filename="../../widgets/alert_feed.py" line="290"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>For %n alert: </numerusform>
@@ -95,22 +95,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="286"/>
+        <location filename="../../widgets/alert_feed.py" line="296"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="291"/>
+        <location filename="../../widgets/alert_feed.py" line="301"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="291"/>
+        <location filename="../../widgets/alert_feed.py" line="301"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="293"/>
+        <location filename="../../widgets/alert_feed.py" line="303"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -472,47 +472,47 @@
 <context>
     <name>HeaderBar</name>
     <message>
-        <location filename="../../widgets/header.py" line="69"/>
+        <location filename="../../widgets/header.py" line="76"/>
         <source>✕ 已静音</source>
         <translation>✕ Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="69"/>
+        <location filename="../../widgets/header.py" line="76"/>
         <source>♪ 声音开</source>
         <translation>♪ Sound on</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="81"/>
+        <location filename="../../widgets/header.py" line="88"/>
         <source>● 在线 · 数据 %1 前</source>
         <translation>● Online · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="82"/>
+        <location filename="../../widgets/header.py" line="89"/>
         <source>● 在线</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="84"/>
+        <location filename="../../widgets/header.py" line="91"/>
         <source>◐ 重连中</source>
         <translation>◐ Reconnecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="84"/>
+        <location filename="../../widgets/header.py" line="91"/>
         <source> · 数据 %1 前</source>
         <translation> · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="86"/>
+        <location filename="../../widgets/header.py" line="93"/>
         <source>◌ 连接中</source>
         <translation>◌ Connecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="87"/>
+        <location filename="../../widgets/header.py" line="94"/>
         <source>○ 离线 · 数据 %1 前</source>
         <translation>○ Offline · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="117"/>
+        <location filename="../../widgets/header.py" line="124"/>
         <source>雨量 %1 mm</source>
         <translation>Rain %1 mm</translation>
     </message>
@@ -589,57 +589,57 @@
 <context>
     <name>LayoutEditor</name>
     <message>
-        <location filename="../../views/layout_editor.py" line="101"/>
+        <location filename="../../views/layout_editor.py" line="102"/>
         <source>布局编辑</source>
         <translation>Layout editor</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="105"/>
+        <location filename="../../views/layout_editor.py" line="106"/>
         <source>（自定义）</source>
         <translation> (custom)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="107"/>
+        <location filename="../../views/layout_editor.py" line="108"/>
         <source>另存为新布局</source>
         <translation>Save as new layout</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="109"/>
+        <location filename="../../views/layout_editor.py" line="110"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="117"/>
+        <location filename="../../views/layout_editor.py" line="118"/>
         <source>面板（拖到格子上替换）</source>
         <translation>Panels (drop on a cell to replace)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="123"/>
+        <location filename="../../views/layout_editor.py" line="124"/>
         <source>布局名称</source>
         <translation>Layout name</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="128"/>
+        <location filename="../../views/layout_editor.py" line="129"/>
         <source>拖动格子可在格子、屏幕之间交换面板。</source>
         <translation>Drag a cell onto another cell or screen to swap panels.</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="142"/>
+        <location filename="../../views/layout_editor.py" line="143"/>
         <source>屏幕 %1 · %2</source>
         <translation>Screen %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="166"/>
+        <location filename="../../views/layout_editor.py" line="167"/>
         <source>已修改，尚未保存</source>
         <translation>Changed, not saved</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="179"/>
+        <location filename="../../views/layout_editor.py" line="180"/>
         <source>保存失败：</source>
         <translation>Save failed: </translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="182"/>
+        <location filename="../../views/layout_editor.py" line="183"/>
         <source>已保存：</source>
         <translation>Saved: </translation>
     </message>
@@ -736,7 +736,7 @@
         <translation>Acknowledge (Ctrl+Enter)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/red_alert.py" line="141"/>
+        <location filename="../../widgets/red_alert.py" line="144"/>
         <source>（另有 %n 条）</source>
         <translation>
             <numerusform> (and %n more)</numerusform>
@@ -744,9 +744,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/red_alert.py" line="142"/>
+        <location filename="../../widgets/red_alert.py" line="145"/>
         <source>红色告警</source>
         <translation>RED ALERT</translation>
+    </message>
+</context>
+<context>
+    <name>Role</name>
+    <message>
+        <location filename="../../widgets/common.py" line="75"/>
+        <source>值班员</source>
+        <translation>Operator</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="76"/>
+        <source>指挥长</source>
+        <translation>Commander</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="77"/>
+        <source>值班主任</source>
+        <translation>Duty officer</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="78"/>
+        <source>委办局操作员</source>
+        <translation>Bureau operator</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="79"/>
+        <source>管理员</source>
+        <translation>Administrator</translation>
     </message>
 </context>
 <context>
@@ -770,7 +798,7 @@
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="158"/>
+        <location filename="../../views/shell.py" line="163"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>

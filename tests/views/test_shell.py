@@ -69,3 +69,38 @@ def test_settings_dir_is_used(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path))
     assert save_settings(ConsoleSettings(theme="light")) == settings_path()
     assert settings_path().parent == tmp_path
+
+
+def test_shell_actions_switch_language_theme_and_mute_and_persist(qapp: Any, tmp_path: Path, monkeypatch: Any,
+                                                                   sink: Any, answer_confirm: Any) -> None:
+    from app.halls import shipped_profiles
+    from app.settings import load_settings
+    from views.shell import Shell
+    from views.theme import apply_language
+    monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path))
+    shell = Shell(qapp, parse_args(["--hall", "duty"]))
+    try:
+        shell.client = sink
+        shell.profiles = available_profiles()
+        shell._open_wall(shipped_profiles()["duty"])
+        (win,) = shell.wall.windows
+        assert win.header.mute.text() == "♪ 声音开"
+        shell.on_action("app.mute")
+        assert shell.ctx.red_center.sound.muted
+        assert shell.wall.windows[0].header.mute.text() == "✕ 已静音"
+        shell.on_action("app.language")
+        assert shell.settings.language == "en"
+        (win,) = shell.wall.windows  # rebuilt in English
+        assert win.header.mute.text() == "✕ Muted"
+        shell.on_action("app.theme")
+        assert shell.settings.theme in ("dark", "light")
+        assert qapp.property("ioc_theme") == shell.settings.theme
+        saved = load_settings()
+        assert (saved.language, saved.mute, saved.theme) == ("en", True, shell.settings.theme)
+        answer_confirm["yes"] = True
+        shell.on_action("app.quit")
+        assert shell.closing.is_set()
+        assert shell.wall is None
+    finally:
+        apply_language(qapp, "zh")
+        shell.notifications.uninstall()
