@@ -17,7 +17,8 @@ FORBIDDEN = "forbidden"  # handshake refused for another reason (Origin, disable
 
 
 class LoginFailed(Exception):
-    """The service refused our credentials. Not retried: the user must act."""
+    """The service refused our credentials. Not retried: the user must act.
+    `message` is shown to the user: Chinese first, English after the slash."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
@@ -26,7 +27,7 @@ class LoginFailed(Exception):
 
 
 class LoginNeeded(LoginFailed):
-    def __init__(self, message: str = "session expired; please log in again") -> None:
+    def __init__(self, message: str = "登录已失效，请重新登录 / session expired; please log in again") -> None:
         super().__init__(LOGIN_NEEDED, message)
 
 
@@ -60,7 +61,7 @@ class Credentials:
                 raise LoginNeeded()
             return
         if self.password is not None:
-            raise LoginFailed(BAD_CREDENTIALS, "wrong user name or password")
+            raise LoginFailed(BAD_CREDENTIALS, "用户名或密码错误 / wrong user name or password")
         raise LoginNeeded()
 
     def forget(self) -> None:

@@ -25,7 +25,7 @@ from app.commandbus import CommandResult
 from app.signals import Signal
 from app.store import Connection, SessionInfo, StateStore
 from backend_client import localdb
-from backend_client.auth import LOGIN_NEEDED, Credentials, LoginFailed
+from backend_client.auth import FORBIDDEN, LOGIN_NEEDED, Credentials, LoginFailed
 from backend_client.cache import OfflineCache
 from backend_client.dispatch import CommandDispatcher
 from backend_client.feeder import StoreFeeder
@@ -205,6 +205,11 @@ class ConsoleClient:
                         self._report_login_failed(lf)
                         return
                     continue  # retry at once with the password
+                if exc.status == 403:
+                    # Origin not allowed or account barred: retrying cannot fix it, the user must
+                    self._report_login_failed(LoginFailed(
+                        FORBIDDEN, f"服务拒绝连接 / the service refused this console: {exc.body.strip()}"))
+                    return
                 log.warning("service refused the connection: %s", exc)
             except TransportError as exc:
                 log.info("connection to %s ended: %s", self.url, exc)
@@ -222,7 +227,7 @@ class ConsoleClient:
 
     def _creds(self) -> Credentials:
         if self.creds is None:
-            raise LoginFailed(LOGIN_NEEDED, "not logged in")
+            raise LoginFailed(LOGIN_NEEDED, "请登录 / not logged in")
         return self.creds
 
     def _report_login_failed(self, exc: LoginFailed) -> None:
@@ -235,7 +240,7 @@ class ConsoleClient:
         creds = self._creds()
         header = creds.header()
         if header is None:
-            raise LoginFailed(LOGIN_NEEDED, "no password or session token")
+            raise LoginFailed(LOGIN_NEEDED, "请登录 / no password or session token")
         t = Transport(self.url, open_timeout_s=self.timings.open_timeout_s,
                       dead_after_s=self.timings.dead_after_s, origin=self.origin)
         await t.open([header])

@@ -141,3 +141,19 @@ async def test_logout_ends_the_session_on_the_service(sqlite_url: str, tmp_path:
         res: CommandResult = await client.send("alert.ack", {"alert_id": 1})
         assert res.queued  # the outbox survives a logout; sent at the next login of this user
         client.close()
+
+
+async def test_origin_refused_is_reported_not_retried(sqlite_url: str, tmp_path: Path) -> None:
+    async with running_service(sqlite_url, origins=["https://ioc.example"]) as svc:
+        store = StateStore()
+        client = ConsoleClient(svc.url, store, timings=FAST, local_dir=str(tmp_path),
+                               origin="https://elsewhere.example")
+        failures: list[tuple[str, str]] = []
+        client.login_failed.connect(lambda code, msg: failures.append((code, msg)))
+        client.login("operator", PASSWORD)
+        await wait_for(lambda: bool(failures))
+        await asyncio.sleep(0.3)
+        assert [f[0] for f in failures] == ["forbidden"]
+        assert "origin" in failures[0][1]
+        await client.stop()
+        client.close()

@@ -195,3 +195,59 @@ async def test_resume_after_service_kill9_loses_and_duplicates_nothing(tmp_path:
     assert k9_in_store == titles
     print(f"kill -9 resume: {len(logged)} events after the snapshot, lost 0, duplicated 0; "
           f"{n_cmds} commands applied once each")
+
+
+async def test_gap_too_old_to_replay_is_a_counted_snapshot_reload(sqlite_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    url = f"ws://127.0.0.1:{port}"
+    store = StateStore()
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    try:
+        async with running_service(sqlite_url, ws_port=port, replay_window=5):
+            client.login("operator", PASSWORD)
+            await wait_for(lambda: store.connection == Connection.ONLINE)
+        await client.stop()  # the laptop is closed for a while
+        async with running_service(sqlite_url, ws_port=port, replay_window=5):
+            for i in range(8):  # more than the service will replay
+                r = await _raw_command(url, "duty", str(uuid.uuid4()), "alert.raise", _raise(f"GAP {i}"))
+                assert r["ok"]
+            client.login("operator", PASSWORD)
+            await wait_for(lambda: store.snapshot_reloads == 1, what="snapshot reload")
+            await wait_for(lambda: store.connection == Connection.ONLINE)
+            gap = sorted(a.title for a in store.alerts.values() if a.title.startswith("GAP "))
+            assert gap == [f"GAP {i}" for i in range(8)]  # reloaded whole, not a silent gap
+            head = sql(sqlite_url, "SELECT MAX(seq) FROM events")[0][0]
+            assert store.seq == head
+    finally:
+        await client.stop()
+        client.close()
+
+
+async def test_cache_from_another_database_is_replaced_by_a_snapshot(tmp_path: Path) -> None:
+    """A console whose cached seq is ahead of the service (the service's database was replaced):
+    the service sends a snapshot and the console shows the new truth, not the old cache."""
+    port = free_port()
+    url = f"ws://127.0.0.1:{port}"
+    first_db = f"sqlite:///{tmp_path / 'first.db'}"
+    async with running_service(first_db, ws_port=port):
+        s1 = StateStore()
+        c1 = ConsoleClient(url, s1, timings=FAST, local_dir=str(tmp_path / "c"))
+        c1.login("operator", PASSWORD)
+        await wait_for(lambda: s1.connection == Connection.ONLINE)
+        for i in range(3):
+            await c1.send("alert.raise", _raise(f"OLD {i}"))
+        await wait_for(lambda: len(s1.alerts) == 3)
+        await c1.stop()
+        c1.close()
+    s2 = StateStore()
+    c2 = ConsoleClient(url, s2, timings=FAST, local_dir=str(tmp_path / "c"))
+    async with running_service(f"sqlite:///{tmp_path / 'second.db'}", ws_port=port):
+        c2.login("operator", PASSWORD)
+        try:
+            assert len(s2.alerts) == 3  # the cache, shown while connecting
+            await wait_for(lambda: s2.snapshot_reloads == 1, what="reload")
+            await wait_for(lambda: s2.connection == Connection.ONLINE)
+            assert s2.alerts == {}
+        finally:
+            await c2.stop()
+            c2.close()

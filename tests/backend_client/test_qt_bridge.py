@@ -74,3 +74,33 @@ def test_bridge_reports_login_failure(qapp: Any, tmp_path: Path) -> None:
     _run(qapp, main())
     client.close()
     assert codes == ["login_needed"]
+
+
+def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path, sqlite_url: str) -> None:
+    from tests.backend_client.service import PASSWORD, running_service
+
+    store = StateStore()
+    states: list[str] = []
+    finished: list[tuple[str, Any]] = []
+
+    async def main() -> None:
+        async with running_service(sqlite_url) as svc:
+            client = ConsoleClient(svc.url, store, timings=FAST, local_dir=str(tmp_path))
+            bridge = ConsoleBridge(client)
+            bridge.connectionChanged.connect(states.append)
+            bridge.commandFinished.connect(lambda cid, res: finished.append((cid, res)))
+            bridge.start("operator", PASSWORD)
+            await wait_for(lambda: "online" in states, what="online signal")
+            cid = bridge.sendCommand("alert.raise", {"level": 4, "domain": "fire", "title": "桥接测试",
+                                                     "town": "nancheng"})
+            await wait_for(lambda: bool(finished), what="commandFinished")
+            assert finished[0][0] == cid
+            assert finished[0][1].ok
+            aid = finished[0][1].data["alert_id"]
+            await wait_for(lambda: aid in store.alerts, what="the alert in the store")
+            bridge.logout()
+            await wait_for(lambda: states[-1] == "offline", what="offline after logout")
+            client.close()
+
+    _run(qapp, main())
+    assert states[0] == "online"
