@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from protocol.frames import Event
 from sync_service.db.models import EventRecord
 
+_EVENTS = EventRecord.__table__
 EVENT_LOCK_KEY = 7_240_001
 NOTIFY_CHANNEL = "ioc_events"
 
@@ -48,27 +49,28 @@ def append_events(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
     now = time.time() if ts is None else ts
-    records = [
-        EventRecord(ts=now, kind=e.kind, domain=e.domain, town=e.town, data=e.data, origin=origin,
-                    command_id=command_id)
-        for e in items
-    ]
-    session.add_all(records)
-    session.flush()
+    rows = [{"ts": now, "kind": e.kind, "domain": e.domain, "town": e.town, "data": e.data,
+             "origin": origin, "command_id": command_id} for e in items]
+    # Core executemany with RETURNING (SQLAlchemy "insertmanyvalues", in parameter order): the
+    # ORM unit of work costs ~0.2 ms per row, this a few microseconds - the log is the hot path.
+    seqs = session.execute(
+        insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True), rows).scalars().all()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-    return [to_wire(r) for r in records]
+    return [Event.model_construct(seq=q, ts=now, kind=e.kind, domain=e.domain, town=e.town, data=e.data)
+            for q, e in zip(seqs, items, strict=True)]
 
 
 def to_wire(r: EventRecord) -> Event:
-    return Event(seq=r.seq, ts=r.ts, kind=r.kind, domain=r.domain, town=r.town, data=r.data)
+    return Event.model_construct(seq=r.seq, ts=r.ts, kind=r.kind, domain=r.domain, town=r.town, data=r.data)
 
 
 def read_after(session: Session, after_seq: int, limit: int = 5000) -> Sequence[Event]:
-    rows = session.scalars(
-        select(EventRecord).where(EventRecord.seq > after_seq).order_by(EventRecord.seq).limit(limit)
+    c = _EVENTS.c
+    rows = session.execute(
+        select(c.seq, c.ts, c.kind, c.domain, c.town, c.data).where(c.seq > after_seq).order_by(c.seq).limit(limit)
     ).all()
-    return [to_wire(r) for r in rows]
+    return [Event.model_construct(seq=r[0], ts=r[1], kind=r[2], domain=r[3], town=r[4], data=r[5]) for r in rows]
 
 
 def head_seq(session: Session) -> int:
