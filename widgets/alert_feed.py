@@ -101,7 +101,6 @@ class AlertFeed(QWidget):
         self.search = QLineEdit(objectName="FeedSearch")
         self.search.setPlaceholderText(self.tr("搜索 (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance("搜索 (Ctrl+F)") + 40)
         self.clear_btn = QToolButton(text=self.tr("清除筛选"))
         self.clear_btn.clicked.connect(self.clear_filter)
         for w in (self.domain_box, self.town_box, self.state_box):
@@ -141,16 +140,10 @@ class AlertFeed(QWidget):
         t.verticalHeader().setVisible(False)
         # fixed row height: the view never measures 100k rows
         t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        t.verticalHeader().setDefaultSectionSize(max(t.fontMetrics().height() + 10, 26))
         hh = t.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(COLUMNS.index("title"), QHeaderView.ResizeMode.Stretch)
-        fm = t.fontMetrics()
-        samples = {"level": ("红色", "Orange"), "state": ("已派遣 ⟰", "Acknowledged"),
-                   "domain": ("消防救援支队", "Fire and Rescue"), "town": ("大岭山镇", "Dalingshan"),
-                   "count": ("9999",), "last_ts": ("00-00 00:00:00",), "assignee": ("operator",)}
-        for col, texts in samples.items():
-            t.setColumnWidth(COLUMNS.index(col), max(fm.horizontalAdvance(x) for x in texts) + 24)
+        self._fitted_font = None
         t.selectionModel().currentRowChanged.connect(self._on_table_current_changed)
         t.selectionModel().selectionChanged.connect(lambda *_: self._update_enabled())
         t.doubleClicked.connect(lambda _i: self.act("incident.open"))
@@ -168,6 +161,26 @@ class AlertFeed(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.status)
         self.action_bar = bar
+
+    def fit_columns(self) -> None:
+        """Row height and column widths from the font the theme gives the table (known only
+        once the style sheet is applied, so this runs when the feed is shown)."""
+        t = self.table
+        fm = t.fontMetrics()
+        if self._fitted_font == t.font().key():
+            return
+        self._fitted_font = t.font().key()
+        t.verticalHeader().setDefaultSectionSize(fm.height() + 8)
+        self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(self.search.placeholderText()) + 44)
+        samples = {"level": ("红色", "Orange"), "state": ("已派遣 ⟰", "Acknowledged"),
+                   "domain": ("消防救援支队", "Fire and Rescue"), "town": ("大岭山镇", "Dalingshan"),
+                   "count": ("次数", "Count"), "last_ts": ("00-00 00:00:00",), "assignee": ("处置人", "operator")}
+        for col, texts in samples.items():
+            t.setColumnWidth(COLUMNS.index(col), max(fm.horizontalAdvance(x) for x in texts) + 28)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.fit_columns()
 
     def _install_shortcuts(self) -> None:
         # Single-letter keys are handled on the table itself (an event filter): they must work

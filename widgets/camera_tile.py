@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from app.selection import ViewState
 from app.store import StateStore
-from widgets.common import pick
 
 STALL_S = 3.0  # no new frame for this long while "playing" counts as no signal
 
@@ -29,7 +28,6 @@ class CameraTile(QWidget):
         self.view_state = view_state or ViewState()
         o = options or {}
         self.url_template: str = o.get("url_template", "")
-        self.caption = QLabel(pick(o.get("title_zh", ""), o.get("title_en", "")), objectName="CameraCaption")
         self.no_signal = QLabel(objectName="NoSignal")
         self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_signal.setWordWrap(True)
@@ -44,7 +42,6 @@ class CameraTile(QWidget):
         self._init_player()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        lay.addWidget(self.caption)
         lay.addLayout(self._stack, 1)
         self._watchdog = QTimer(self, interval=500)
         self._watchdog.timeout.connect(self._on_watchdog_timeout)

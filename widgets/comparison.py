@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.alert_filter import OPEN_STATES
 from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
 from citymodel.towns import TOWN_TABLE
-from widgets.common import domain_name, pick, refresh_hub, style_plot, town_name
+from widgets.common import domain_name, refresh_hub, style_plot, town_name
 
 
 def comparison_values(store: StateStore, by: str, indicator: str, min_level: int = 1) -> dict[str, float]:
@@ -49,7 +49,6 @@ class ComparisonChart(QWidget):
         self.indicator = o.get("indicator", "alerts")
         self.min_level = int(o.get("min_level", 1))
         self.top = int(o.get("top", 12))
-        self.caption = QLabel(pick(o.get("title_zh", ""), o.get("title_en", "")), objectName="ChartCaption")
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -59,7 +58,6 @@ class ComparisonChart(QWidget):
         self.plot.addItem(self.bars)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.caption)
         lay.addWidget(self.plot, 1)
         self.shown: list[tuple[str, float]] = []
         self._dirty = True

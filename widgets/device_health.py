@@ -58,6 +58,7 @@ class DeviceHealth(QWidget):
         self.tree.setColumnCount(5)
         self.tree.setHeaderLabels([self.tr("部门 / 类型"), self.tr("总数"), self.tr("在线"),
                                    self.tr("离线"), self.tr("故障")])
+        self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, 5):
             self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
