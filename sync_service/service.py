@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
@@ -46,6 +47,14 @@ def _optional(module: str) -> Any | None:
         if exc.name is not None and module.startswith(exc.name):
             return None  # the part is not there (yet)
         raise
+
+
+def _present(module: str) -> bool:
+    """Whether a module can be imported, without importing it (a __main__ would run)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 class SyncService:
@@ -144,13 +153,16 @@ class SyncService:
     def _start_simulator(self) -> None:
         cfg = self.config
         exe = shutil.which("ioc-sim") or shutil.which("ioc-sim", path=os.path.dirname(sys.executable))
-        if exe is None and _optional("simulator.cli") is None:
+        if exe is None and not _present("simulator.cli"):
             log.warning("--simulate: ioc-sim is not available; the service runs without it")
             return
-        cmd = [exe] if exe else [sys.executable, "-m", "simulator.cli"]
+        http = self.ctx.components.get("http") if self.ctx else None
+        http_port = getattr(http, "port", 0) or cfg.http_port  # the bound port when --http-port 0
+        cmd = [exe] if exe else [sys.executable, "-m", "simulator"]
         cmd += ["--seed", str(cfg.sim_seed), "--devices", str(cfg.sim_devices), "--speed", str(cfg.sim_speed),
-                "--http", f"http://{cfg.host}:{cfg.http_port}", "--mqtt", f"{cfg.mqtt_host}:{cfg.mqtt_port}",
-                "--secret", cfg.sim_secret]
+                "--http", f"http://{cfg.host}:{http_port}", "--secret", cfg.sim_secret]
+        if cfg.mqtt_enabled:
+            cmd += ["--mqtt", f"{cfg.mqtt_host}:{cfg.mqtt_port}", "--mqtt-prefix", cfg.mqtt_prefix]
         log.info("starting the simulator: %s", " ".join(cmd[:1]))
         self._sim = subprocess.Popen(cmd)  # noqa: S603 - our own console script
 
