@@ -6,7 +6,8 @@ cut down to the viewer's domains (the same function serves live events, replay a
 so a bureau operator gets the same view whichever way the data reaches it):
 
 - devices.stats: only the rows of the viewer's domains;
-- dq.counts: only the viewer's domains in by_domain; total recomputed from them.
+- dq.counts: only the viewer's domains in by_domain; total recomputed from them;
+- rule.upsert: a rule belongs to its device type's domain (catalog), shown only within it.
 
 metrics.tick (city headline indicators: aggregates over the whole city, the figures the front
 hall shows visitors) passes unchanged.
@@ -19,6 +20,7 @@ from typing import Any
 
 from protocol import events as ek
 from protocol.frames import Event
+from sync_service.catalog import DEVICE_TYPES_BY_CODE
 
 Scope = frozenset[str] | None  # None: every domain
 
@@ -45,12 +47,19 @@ REDACTORS: dict[str, Callable[[dict[str, Any], frozenset[str]], dict[str, Any]]]
 }
 
 
+def _rule_domain(data: dict[str, Any]) -> str | None:
+    spec = DEVICE_TYPES_BY_CODE.get(str(data.get("device_type", "")))
+    return spec.domain if spec is not None else None
+
+
 def visible(ev: Event, scope: Scope) -> Event | None:
     """The event as this scope sees it, or None when it must not see it at all."""
     if scope is None:
         return ev
     if ev.domain is not None:
         return ev if ev.domain in scope else None
+    if ev.kind == ek.RULE_UPSERT:
+        return ev if _rule_domain(ev.data) in scope else None
     redact = REDACTORS.get(ev.kind)
     if redact is None:
         return ev

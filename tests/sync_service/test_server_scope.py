@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from protocol.events import DEVICES_STATS, DQ_COUNTS
+from protocol.events import DEVICES_STATS, DQ_COUNTS, RULE_UPSERT
 from sync_service.db.models import Device
 from sync_service.eventlog import NewEvent
 from tests.sync_service.data_helpers import alerts_with_events
@@ -19,7 +19,9 @@ def _city_tables(s: Session) -> tuple[None, list[NewEvent]]:
              for d, t in (("fire", "smoke_detector"), ("water", "water_level"), ("urban", "gas_pressure"))]
     dq = {"ts": time.time(), "total": {"nan": 7, "sentinel": 3},
           "by_domain": {"fire": {"nan": 2}, "water": {"nan": 5, "sentinel": 3}}}
-    return None, [NewEvent(DEVICES_STATS, {"items": stats, "ts": time.time()}), NewEvent(DQ_COUNTS, dq)]
+    rules = [NewEvent(RULE_UPSERT, {"id": 900 + i, "device_type": t, "metric": m, "thresholds": {"1": 1.0}})
+             for i, (t, m) in enumerate((("smoke_detector", "smoke"), ("water_level", "level")))]
+    return None, [*rules, NewEvent(DEVICES_STATS, {"items": stats, "ts": time.time()}), NewEvent(DQ_COUNTS, dq)]
 
 
 def _devices(s: Session) -> None:
@@ -71,6 +73,9 @@ async def test_bureau_operator_sees_only_its_domain(sqlite_url: str) -> None:
             assert _domains_in(bf.events) == {"fire", None}
             stats = [e for e in bf.events if e["kind"] == DEVICES_STATS][0]
             assert {i["domain"] for i in stats["data"]["items"]} == {"fire"}
+            rules = [e["data"]["device_type"] for e in bf.events if e["kind"] == RULE_UPSERT]
+            assert rules == ["smoke_detector"]  # the water rule is the water bureau's
+            assert len([e for e in op.events if e["kind"] == RULE_UPSERT]) == 2
             dq = [e for e in bf.events if e["kind"] == DQ_COUNTS][0]
             assert set(dq["data"]["by_domain"]) == {"fire"}
 
