@@ -140,3 +140,19 @@ def test_camera_follows_selected_kitchen_alert(store: Any, qtbot: Any) -> None:
     tile.view_state.select_alert(21)
     assert tile.source == "rtsp://127.0.0.1:1/kc-7"
     tile.stop()
+
+
+def test_camera_tile_plays_a_file_then_shows_no_signal_at_the_end(qtbot: Any, tmp_path: Path) -> None:
+    from tests.widgets.video_file import write_video
+    video = write_video(tmp_path / "kitchen.mp4", frames=30, fps=10)
+    tile = CameraTile()
+    qtbot.addWidget(tile)
+    tile.resize(320, 240)
+    tile.show()
+    tile.play(str(video))
+    qtbot.waitUntil(lambda: tile.state == "playing", timeout=10_000)
+    assert tile.frames > 0
+    assert not tile.no_signal.isVisible()  # the picture, not the placeholder
+    # three seconds of video: then the end of the stream, and no frozen last frame
+    qtbot.waitUntil(lambda: tile.state == "no_signal", timeout=15_000)
+    assert tile.no_signal.isVisible()
