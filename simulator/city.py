@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from citymodel.buildings import BuildingTable
 from citymodel.towns import Town
 from simulator.assets import ResourceSpec, build_resources
 from simulator.devices import TYPE_CODES, TYPE_INDEX, DeviceTable, build_devices
 from simulator.keyunits import KeyUnitSpec, build_key_units
 from simulator.placement import KM_LAT, KM_LON, TownSampler
-from simulator.premises import USE_INDEX, Premises, from_cim, synthetic
+from simulator.premises import USE_INDEX, Premises, from_cim, from_table, synthetic
 from sync_service.catalog import DEVICE_TYPES
 
 log = logging.getLogger(__name__)
@@ -52,18 +53,25 @@ class City:
         return sorted({t.domain for t in DEVICE_TYPES})
 
 
-def build_city(seed: int, n_devices: int, *, cim_buildings: int | None = None) -> City:
-    """The city for a seed. cim_buildings: size of the synthetic CIM city whose buildings host
-    the building-placed devices (citymodel.generator); None or 0 -> the simulator's own premises."""
+def build_city(seed: int, n_devices: int, *, cim_buildings: int | None = None,
+               buildings: BuildingTable | None = None) -> City:
+    """The city for a seed.
+
+    Building-placed devices (smoke and fire detectors, kitchen cameras, school alarms, pollution
+    sources) go into buildings of a suitable use: those of `buildings` (a citymodel
+    BuildingTable, e.g. the CIM the service stores), else of the synthetic CIM city
+    generate_city(seed, cim_buildings), else (neither given) the simulator's own premises,
+    which have no CIM building ids. Use the same CIM for provisioning and for ioc-sim."""
     if n_devices < len(DEVICE_TYPES):
         raise ValueError(f"n_devices must be at least {len(DEVICE_TYPES)} (one per device type)")
     sampler = TownSampler(seed)
     rng = np.random.default_rng([seed, 505])
-    prem = from_cim(seed, sampler, cim_buildings) if cim_buildings else None
-    if prem is None:
-        prem = synthetic(sampler, max(400, int(n_devices * 0.7 / DEVICES_PER_PREMISES)), rng)
+    if buildings is not None:
+        prem = _inside_only(from_table(buildings), sampler)
+    elif cim_buildings:
+        prem = _inside_only(from_cim(seed, cim_buildings), sampler)
     else:
-        prem = _inside_only(prem, sampler)
+        prem = synthetic(sampler, max(400, int(n_devices * 0.7 / DEVICES_PER_PREMISES)), rng)
     landmarks = {"nancheng_highrise": _tower(prem, sampler)}
     devices = build_devices(seed, n_devices, sampler, prem)
     _equip_tower(devices, prem, landmarks["nancheng_highrise"])
@@ -77,8 +85,18 @@ def _inside_only(prem: Premises, sampler: TownSampler) -> Premises:
     building is the one its centroid is in."""
     town = sampler.locate(prem.lon, prem.lat)
     ok = town >= 0
-    return Premises(prem.building_id[ok], town[ok].astype(np.int16), prem.lon[ok], prem.lat[ok], prem.use[ok],
-                    prem.height[ok], prem.floors[ok], prem.from_cim)
+    # A building on a town border keeps the CIM's town when its centroid is inside that one.
+    own = ok & sampler_contains(sampler, prem.town, prem.lon, prem.lat)
+    return prem.subset(ok, np.where(own, prem.town, town))
+
+
+def sampler_contains(sampler: TownSampler, town: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Is each point inside the polygon of its given town?"""
+    out = np.zeros(len(lon), bool)
+    for ti in np.unique(town[town >= 0]):
+        sel = np.flatnonzero(town == ti)
+        out[sel] = sampler.inside(int(ti), lon[sel], lat[sel])
+    return out
 
 
 def _tower(prem: Premises, sampler: TownSampler) -> int:

@@ -52,7 +52,7 @@ def _when(s: str) -> float:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ioc-sim", description="Simulated Dongguan: IoT readings, warnings and "
                                 "scenario stories published to an IOC sync service over MQTT and HTTP.")
-    p.add_argument("--service-http", default=os.environ.get("IOC_SIM_SERVICE_HTTP", "http://127.0.0.1:8766"),
+    p.add_argument("--service-http", "--http", dest="service_http", default=os.environ.get("IOC_SIM_SERVICE_HTTP", "http://127.0.0.1:8766"),
                    help="the service's HTTP ingest base URL (default %(default)s)")
     p.add_argument("--mqtt", type=_hostport, default=None, metavar="HOST:PORT",
                    help="publish readings to this MQTT broker; without it readings go over HTTP")

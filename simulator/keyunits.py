@@ -97,7 +97,10 @@ def build_key_units(seed: int, sampler: TownSampler, prem: Premises, resources: 
 
 
 def _pick(prem: Premises, uses: tuple[str, ...], w: np.ndarray, used: set[int], rng: np.random.Generator) -> int:
+    """A premises of a fitting use, weighted by size; the CIM's own key-unit buildings first."""
     ok = np.isin(prem.use, [USE_INDEX[u] for u in uses])
+    if prem.key_unit is not None and (ok & prem.key_unit).any():
+        ok = ok & prem.key_unit
     cand = np.flatnonzero(ok) if ok.any() else np.arange(len(prem))
     for _ in range(8):
         pi = int(cand[rng.choice(len(cand), p=w[cand] / w[cand].sum())])

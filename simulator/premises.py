@@ -9,24 +9,19 @@ and devices are provisioned with building_id NULL.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
 
-from citymodel.geo import to_lonlat
+from citymodel.buildings import USE_CODES, BuildingTable
 from simulator.placement import INDUSTRY_WEIGHT, TownSampler
-
-log = logging.getLogger(__name__)
 
 USES = ("residential", "commercial", "industrial", "school", "restaurant", "hospital", "office", "other")
 USE_INDEX = {u: i for i, u in enumerate(USES)}
-# CIM 'use' values mapped onto the simulator's coarse uses (unknown ones -> other).
-_CIM_USE = {"residential": "residential", "village": "residential", "apartment": "residential",
-            "commercial": "commercial", "mall": "commercial", "retail": "commercial", "hotel": "commercial",
-            "industrial": "industrial", "factory": "industrial", "warehouse": "industrial",
-            "school": "school", "education": "school", "university": "school",
-            "restaurant": "restaurant", "hospital": "hospital", "office": "office", "government": "office"}
+# citymodel's uses onto the simulator's coarser ones.
+_CIM_USE = {"residential": "residential", "commercial": "commercial", "restaurant": "restaurant",
+            "office": "office", "industrial": "industrial", "warehouse": "industrial", "school": "school",
+            "hospital": "hospital", "hotel": "commercial", "government": "office", "other": "other"}
 
 
 @dataclass
@@ -41,41 +36,31 @@ class Premises:
     height: np.ndarray  # metres
     floors: np.ndarray  # int16
     from_cim: bool
+    key_unit: np.ndarray | None = None  # bool: the CIM marks it a key unit of the fire brigade
 
     def __len__(self) -> int:
         return len(self.lon)
 
-
-def from_cim(seed: int, sampler: TownSampler, n_buildings: int) -> Premises | None:
-    """Premises from citymodel.generator.generate_city, or None when it is not available."""
-    try:
-        from citymodel import generator  # the 3D engineer's synthetic CIM city
-    except ImportError:
-        return None
-    try:
-        table = generator.generate_city(seed, n_buildings)
-    except Exception:  # a generator mid-development must not stop the simulator
-        log.exception("citymodel.generator.generate_city failed; using synthetic premises")
-        return None
-    return _adapt(table, sampler)
+    def subset(self, ok: np.ndarray, town: np.ndarray | None = None) -> Premises:
+        return Premises(self.building_id[ok], (self.town if town is None else town)[ok].astype(np.int16),
+                        self.lon[ok], self.lat[ok], self.use[ok], self.height[ok], self.floors[ok], self.from_cim,
+                        None if self.key_unit is None else self.key_unit[ok])
 
 
-def _col(table: object, name: str) -> np.ndarray:
-    if isinstance(table, dict):
-        return np.asarray(table[name])
-    return np.asarray(getattr(table, name))
+def from_cim(seed: int, n_buildings: int) -> Premises:
+    """Premises = the buildings of the synthetic CIM city (citymodel.generator) for the same
+    seed and size as the service's, so building ids match."""
+    from citymodel.generator import generate_city
+
+    return from_table(generate_city(seed, n_buildings))
 
 
-def _adapt(table: object, sampler: TownSampler) -> Premises:
-    ids = _col(table, "id").astype(np.int64)
-    cx, cy = _col(table, "cx").astype(float), _col(table, "cy").astype(float)
-    lon, lat = to_lonlat(cx, cy)
-    towns = _col(table, "town")
-    town_idx = np.array([sampler.index.get(str(t), -1) for t in towns], dtype=np.int16)
-    uses = np.array([USE_INDEX[_CIM_USE.get(str(u), "other")] for u in _col(table, "use")], dtype=np.int8)
-    height = _col(table, "height").astype(float)
-    floors = _col(table, "floors").astype(np.int16)
-    return Premises(ids, town_idx, np.asarray(lon), np.asarray(lat), uses, height, floors, True)
+def from_table(table: BuildingTable) -> Premises:
+    """A citymodel BuildingTable (town = index into TOWN_TABLE, the order of load_towns())."""
+    codes = np.array([USE_INDEX[_CIM_USE.get(u, "other")] for u in USE_CODES], dtype=np.int8)
+    return Premises(table.id.astype(np.int64), table.town.astype(np.int16), table.lon.astype(float),
+                    table.lat.astype(float), codes[table.use], table.height.astype(float),
+                    table.floors.astype(np.int16), True, table.key_unit.astype(bool))
 
 
 def synthetic(sampler: TownSampler, n: int, rng: np.random.Generator) -> Premises:

@@ -125,3 +125,31 @@ def test_key_units_have_plans_qr_and_the_tower(city_full: City) -> None:
     assert (in_tower & (d.type_idx == TYPE_INDEX["smoke_detector"])).sum() >= 12
     assert (in_tower & (d.type_idx == TYPE_INDEX["fire_detector"])).sum() >= 8
     assert city_full.premises.floors[tower] >= 18
+
+
+def test_devices_in_the_synthetic_cim_buildings() -> None:
+    from citymodel.buildings import USE_INDEX as CIM_USE
+    from citymodel.generator import generate_city
+
+    table = generate_city(11, 30_000)
+    c = build_city(11, 20_000, buildings=table)
+    d = c.devices
+    placed = d.building_id >= 0
+    assert placed.sum() >= 0.6 * len(d)  # detectors, cameras, school alarms, pollution sources
+    row = {int(b): i for i, b in enumerate(table.id)}
+    uses = np.array([table.use[row[int(b)]] for b in d.building_id[placed]])
+    types = d.type_idx[placed]
+    school = uses[types == TYPE_INDEX["school_alarm"]]
+    assert (school == CIM_USE["school"]).mean() > 0.95
+    ps = uses[types == TYPE_INDEX["pollution_source"]]
+    assert np.isin(ps, [CIM_USE["industrial"], CIM_USE["warehouse"]]).mean() > 0.95
+    # the same as generating it from the seed and size
+    again = build_city(11, 20_000, cim_buildings=30_000)
+    assert np.array_equal(again.devices.building_id, d.building_id)
+    # key units prefer the buildings the CIM marks as key units
+    flagged = {int(b) for b in table.id[table.key_unit]}
+    kus = [k for k in c.key_units if k.building_id is not None]
+    assert sum(k.building_id in flagged for k in kus) >= 0.8 * len(kus)
+    for ti, town in enumerate(c.towns):
+        sel = d.town == ti
+        assert shapely.contains_xy(town.geometry, d.lon[sel], d.lat[sel]).all(), town.code
