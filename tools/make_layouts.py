@@ -17,25 +17,29 @@ OUT = Path(__file__).resolve().parents[1] / "resources" / "layouts"
 KPIS = [
     {"key": "readings_per_s", "title_zh": "每秒接入读数", "title_en": "Readings per second", "unit": "/s"},
     {"source": "devices_online_pct", "title_zh": "设备在线率", "title_en": "Devices online", "unit": "%",
-     "decimals": 1, "warn": 95, "alarm": 90, "higher_is_worse": False},
-    {"source": "alerts_open", "title_zh": "未处理告警", "title_en": "Open alerts", "warn": 50, "alarm": 200},
-    {"source": "alerts_red", "title_zh": "红色告警", "title_en": "Red alerts", "warn": 1, "alarm": 3},
-    {"key": "pm25_avg", "title_zh": "PM2.5 均值", "title_en": "PM2.5, city mean", "unit": "µg/m³",
-     "warn": 75, "alarm": 115},
+     "decimals": 1, "warn": 95, "alarm": 90, "higher_is_worse": False, "follow_town": True},
+    {"source": "alerts_open", "title_zh": "未处理告警", "title_en": "Open alerts", "warn": 50, "alarm": 200,
+     "follow_town": True},
+    {"source": "alerts_red", "title_zh": "红色告警", "title_en": "Red alerts", "warn": 1, "alarm": 3,
+     "follow_town": True},
+    {"key": "pm25_avg", "town_key": "pm25", "title_zh": "PM2.5 均值", "title_en": "PM2.5, city mean",
+     "unit": "µg/m³", "warn": 75, "alarm": 115, "follow_town": True},
     {"source": "incidents_active", "title_zh": "处置中事件", "title_en": "Active incidents", "warn": 1, "alarm": 5},
 ]
 TREND_MAIN = {"series": [
     {"key": "readings_per_s", "title_zh": "每秒读数", "title_en": "Readings/s"},
     {"key": "alerts_open", "title_zh": "未处理告警", "title_en": "Open alerts"}], "range_s": 3600}
 TREND_AIR = {"series": [
-    {"key": "pm25_avg", "title_zh": "PM2.5 均值", "title_en": "PM2.5 mean",
-     "query": {"metric": "pm25", "device_type": "air_station"}}], "range_s": 6 * 3600}
+    {"key": "pm25_avg", "town_key": "pm25", "title_zh": "PM2.5 均值", "title_en": "PM2.5 mean",
+     "query": {"metric": "pm25", "device_type": "air_station"}}], "range_s": 6 * 3600, "follow_town": True}
 TREND_RAIN = {"series": [
-    {"key": "rain_1h_max", "title_zh": "最大小时雨量 (mm)", "title_en": "Max rain, 1 h (mm)",
-     "query": {"metric": "rain_1h", "device_type": "rain_gauge", "agg": "max"}}], "range_s": 6 * 3600}
+    {"key": "rain_1h_max", "town_key": "rain_1h", "title_zh": "最大小时雨量 (mm)", "title_en": "Max rain, 1 h (mm)",
+     "query": {"metric": "rain_1h", "device_type": "rain_gauge", "agg": "max"}}], "range_s": 6 * 3600,
+    "follow_town": True}
 TREND_WATER = {"series": [
-    {"key": "water_level_max", "title_zh": "最高河道水位 (m)", "title_en": "Max river level (m)",
-     "query": {"metric": "level", "device_type": "water_level", "agg": "max"}}], "range_s": 6 * 3600}
+    {"key": "water_level_max", "town_key": "level", "title_zh": "最高河道水位 (m)", "title_en": "Max river level (m)",
+     "query": {"metric": "level", "device_type": "water_level", "agg": "max"}}], "range_s": 6 * 3600,
+    "follow_town": True}
 
 
 def cell(panel: str, r: int, c: int, rs: int = 1, cs: int = 1, **opt: Any) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 Options: key (metrics.tick city key) or source (a derived indicator, app.kpi.derived_value),
 title_zh/title_en, unit, decimals, warn, alarm, higher_is_worse, follow_town (use the clicked
-town's value when the tick has per-town figures).
+town's value when the tick has per-town figures, under town_key if it differs from key).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class KpiTile(QWidget):
         self.warn, self.alarm = o.get("warn"), o.get("alarm")
         self.higher_is_worse = bool(o.get("higher_is_worse", True))
         self.follow_town = bool(o.get("follow_town", False))
+        self.town_key: str | None = o.get("town_key", self.key)  # per-town ticks may name it differently
         self._derived_hist: deque[float] = deque(maxlen=120)
         self._last_sample = 0.0
         self.state = KpiState(None, None, 0, "none", ())
@@ -65,7 +66,8 @@ class KpiTile(QWidget):
     def _recompute(self) -> None:
         town = self.view_state.town if self.follow_town else None
         if self.key:
-            self.state = kpi_state(list(self.store.metrics_history), self.key, warn=self.warn,
+            key = (self.town_key or self.key) if town else self.key
+            self.state = kpi_state(list(self.store.metrics_history), key, warn=self.warn,
                                    alarm=self.alarm, higher_is_worse=self.higher_is_worse, town=town)
             return
         v = derived_value(self.store, self.source or "", town)

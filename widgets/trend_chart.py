@@ -161,7 +161,7 @@ class TrendChart(QWidget):
         newest = 0.0
         for s in self.specs:
             key = s["key"]
-            xs, ys = series(hist, key, town)
+            xs, ys = series(hist, s.get("town_key", key) if town else key, town)
             old_x, old_y = self.history.get(key, ([], []))
             first_live = xs[0] if xs else float("inf")
             px = [x for x in old_x if x < first_live] + xs

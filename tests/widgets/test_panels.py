@@ -232,3 +232,25 @@ def test_header_connection_states_and_data_age(store: Any, qtbot: Any) -> None:
     assert toggled == [True]
     assert h.mute.text() == "✕ 已静音"
     assert h.conn.text()
+
+
+def test_trend_and_kpi_follow_the_town_under_its_own_key(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    chart = TrendChart(store, sink, options={"series": [{"key": "pm25_avg", "town_key": "pm25"}], "follow_town": True,
+                                             "range_s": 900})
+    tile = KpiTile(store, options={"key": "pm25_avg", "town_key": "pm25", "follow_town": True})
+    for w in (chart, tile):
+        qtbot.addWidget(w)
+        w.show()
+    now = time.time()
+    for k in range(3):
+        push(store, "metrics.tick", {"ts": now - 10 + 5 * k, "city": {"pm25_avg": 40 + k},
+                                     "towns": {"humen": {"pm25": 70 + k}}})
+    tick(qapp)
+    assert list(chart.curves["pm25_avg"].getData()[1]) == [40, 41, 42]
+    assert tile.state.value == 42
+    chart.view_state.set_town("humen")
+    tile.view_state.set_town("humen")
+    tick(qapp)
+    assert list(chart.curves["pm25_avg"].getData()[1]) == [70, 71, 72]
+    assert tile.state.value == 72
+    assert sink.queries == [] or all(q[1].get("town") in (None, "humen") for q in sink.queries)
