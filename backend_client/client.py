@@ -113,7 +113,9 @@ class ConsoleClient:
             self.dispatcher.outbox.close()
         self.cache = OfflineCache(path)
         self.dispatcher = CommandDispatcher(Outbox(path), window=self.timings.outbox_window,
-                                            query_timeout_s=self.timings.query_timeout_s)
+                                            query_timeout_s=self.timings.query_timeout_s,
+                                            retry_after_s=self.timings.retry_after_s,
+                                            send_rate_per_s=self.timings.send_rate_per_s)
         self.dispatcher.command_finished.connect(self._on_dispatcher_finished)
         cached = self.cache.load_into(self.store)
         if cached is not None:

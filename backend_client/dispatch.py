@@ -45,11 +45,15 @@ def _result_of(r: Result) -> CommandResult:
 
 class CommandDispatcher:
     def __init__(self, outbox: Outbox, *, window: int = 16, query_timeout_s: float = 30.0,
-                 retry_after_s: float = 1.0) -> None:
+                 retry_after_s: float = 1.0, send_rate_per_s: float = 40.0) -> None:
         self.outbox = outbox
         self.window = window
         self.query_timeout_s = query_timeout_s
         self.retry_after_s = retry_after_s
+        # the service refuses frames over its per-connection rate (50/s by default): a long
+        # backlog flushed after an outage is paced below it rather than bounced off it
+        self.send_rate_per_s = send_rate_per_s
+        self._paused_until = 0.0
         self.command_finished = Signal("command_finished")
         self._cmd_futures: dict[str, asyncio.Future[CommandResult]] = {}
         self._query_futures: dict[str, asyncio.Future[CommandResult]] = {}
@@ -59,6 +63,7 @@ class CommandDispatcher:
         self._pump_task: asyncio.Task[None] | None = None
         self.sent = 0  # command frames sent, retries included
         self.answered = 0
+        self.retried = 0  # "not now" refusals (rate_limited, not_ready) sent again later
 
     @property
     def online(self) -> bool:
@@ -142,13 +147,25 @@ class CommandDispatcher:
                                                    error_message="connection lost"))
 
     async def _pump(self, t: Transport) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / self.send_rate_per_s if self.send_rate_per_s > 0 else 0.0
+        next_send = loop.time() - 1.0  # start with a second of burst credit
         while self._transport is t:
             self._wake.clear()
-            for item in self.outbox.pending():
+            if loop.time() < self._paused_until:  # the service said "slow down"
+                await asyncio.sleep(self._paused_until - loop.time())
+                continue
+            # in-flight commands are the oldest rows, so this many rows hold every candidate
+            for item in self.outbox.pending(limit=len(self._in_flight) + self.window):
                 if len(self._in_flight) >= self.window:
                     break
                 if item.id in self._in_flight:
                     continue
+                if interval and loop.time() < next_send:
+                    await asyncio.sleep(next_send - loop.time())
+                    if self._transport is not t or loop.time() < self._paused_until:
+                        break
+                next_send = max(next_send + interval, loop.time() - 1.0)  # ~1 s of burst credit
                 self._in_flight.add(item.id)
                 self.outbox.mark_sent(item.id)
                 try:
@@ -181,8 +198,12 @@ class CommandDispatcher:
     def _finish_command(self, cid: str, res: CommandResult) -> None:
         self._in_flight.discard(cid)
         if not res.ok and res.error_code in _RETRYABLE:
-            # keep it in the outbox; the pump tries it again shortly, same id
-            asyncio.get_running_loop().call_later(self.retry_after_s, self._wake.set)
+            # keep it in the outbox and hold the pump for a while; then it goes again, same id,
+            # still in order (it is the oldest row)
+            loop = asyncio.get_running_loop()
+            self._paused_until = loop.time() + self.retry_after_s
+            self.retried += 1
+            self._wake.set()
             return
         if not self.outbox.remove(cid) and cid not in self._cmd_futures:
             return  # an answer to a command already answered (a replayed duplicate)

@@ -41,9 +41,11 @@ class Outbox:
         )
         return item
 
-    def pending(self) -> list[OutboxItem]:
+    def pending(self, limit: int | None = None) -> list[OutboxItem]:
+        """Oldest first; `limit` keeps a long offline backlog from being read whole per send."""
         rows = self._conn.execute(
-            "SELECT id, name, args, created_ts, attempts FROM outbox ORDER BY pos"
+            "SELECT id, name, args, created_ts, attempts FROM outbox ORDER BY pos LIMIT ?",
+            (-1 if limit is None else limit,),
         ).fetchall()
         return [OutboxItem(r[0], r[1], orjson.loads(r[2]), r[3], r[4]) for r in rows]
 

@@ -13,6 +13,8 @@ Environment variables (seconds unless noted):
 | IOC_CLIENT_QUERY_TIMEOUT_S | 30 | a query without an answer fails with "timeout" |
 | IOC_CLIENT_CACHE_EVERY_S | 30 | how often the offline cache is written while online |
 | IOC_CLIENT_OUTBOX_WINDOW | 16 (count) | outbox commands in flight at once on reconnect |
+| IOC_CLIENT_SEND_RATE_PER_S | 40 (per s) | command pace, below the service's 50 frames/s limit |
+| IOC_CLIENT_RETRY_AFTER_S | 1 | pause after a "rate_limited" or "not_ready" refusal |
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class ClientTimings:
     query_timeout_s: float = 30.0
     cache_every_s: float = 30.0
     outbox_window: int = 16
+    send_rate_per_s: float = 40.0
+    retry_after_s: float = 1.0
 
     @classmethod
     def from_env(cls, **overrides: float) -> ClientTimings:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from backend_client.dispatch import CommandDispatcher
 from backend_client.outbox import Outbox
 from backend_client.transport import TransportError
 from protocol.frames import Command, Error, Query, Result
+from tests.backend_client.helpers import wait_for
 
 
 class RecordingTransport:
@@ -98,18 +100,36 @@ async def test_online_command_future_carries_the_typed_refusal(tmp_path: Path) -
     assert len(d.outbox) == 0  # a refusal is final: not retried
 
 
-async def test_rate_limited_command_is_retried_with_the_same_id(tmp_path: Path) -> None:
-    d = CommandDispatcher(Outbox(tmp_path / "o.sqlite"), retry_after_s=0.01)
+async def test_rate_limited_command_pauses_then_resends_in_order(tmp_path: Path) -> None:
+    d = CommandDispatcher(Outbox(tmp_path / "o.sqlite"), retry_after_s=0.6, window=4)
     t = RecordingTransport()
     d.attach(t)  # type: ignore[arg-type]
     cid, fut = d.submit("alert.ack", _ack(1))
+    cid2, _ = d.submit("alert.ack", _ack(2))
     await _settle()
     d.on_error(Error(code="rate_limited", message="slow down", ref=cid))
-    await asyncio.sleep(0.05)
-    assert [c.id for c in t.commands()] == [cid, cid]
+    cid3, _ = d.submit("alert.ack", _ack(3))
+    await asyncio.sleep(0.1)
+    assert [c.id for c in t.commands()] == [cid, cid2]  # held: nothing sent while paused
+    await wait_for(lambda: len(t.commands()) == 4, what="resend after the pause")
+    assert [c.id for c in t.commands()] == [cid, cid2, cid, cid3]  # the refused one first, same id
     assert not fut.done()
+    assert d.retried == 1
     d.on_result(Result(id=cid or "", ok=True))
     assert (await fut).ok
+
+
+async def test_backlog_is_paced_below_the_service_rate(tmp_path: Path) -> None:
+    d = CommandDispatcher(Outbox(tmp_path / "o.sqlite"), window=1000, send_rate_per_s=100.0)
+    for i in range(150):
+        d.submit("alert.ack", _ack(i))
+    t = RecordingTransport()
+    t0 = time.monotonic()
+    d.attach(t)  # type: ignore[arg-type]
+    await asyncio.sleep(0.3)
+    elapsed = time.monotonic() - t0
+    # a second of credit (100) then 100/s: never the whole backlog at once
+    assert 100 <= len(t.commands()) <= 100 + 100 * elapsed + 2
 
 
 async def test_bad_args_and_forbidden_fail_fast_without_queueing(tmp_path: Path) -> None:

@@ -251,3 +251,28 @@ async def test_cache_from_another_database_is_replaced_by_a_snapshot(tmp_path: P
         finally:
             await c2.stop()
             c2.close()
+
+
+async def test_long_backlog_flushes_under_the_service_rate_limit(sqlite_url: str, tmp_path: Path) -> None:
+    """80 commands queued offline meet a service that takes 20 frames/s (burst 30) while the
+    console paces at 40/s: refusals are paused and resent, each command applied once, and the
+    console is never cut off as a flooder."""
+    port = free_port()
+    store = StateStore()
+    client = ConsoleClient(f"ws://127.0.0.1:{port}", store, timings=FAST, local_dir=str(tmp_path))
+    client.login("operator", PASSWORD)
+    try:
+        await wait_for(lambda: store.connection == Connection.OFFLINE)
+        ids = [client.submit("alert.raise", _raise(f"BACKLOG {i:03d}"))[0] for i in range(80)]
+        async with running_service(sqlite_url, ws_port=port, rate_per_s=20.0, rate_burst=30) as svc:
+            await wait_for(lambda: len(client.dispatcher.outbox) == 0, within=40,  # type: ignore[union-attr]
+                           what="backlog flushed")
+            assert svc.server.flood_disconnects == 0  # type: ignore[union-attr]
+            assert client.dispatcher.retried > 0  # type: ignore[union-attr]  # the limit was really hit
+            assert client.connects == 1
+    finally:
+        await client.stop()
+        client.close()
+    counts = dict(sql(sqlite_url, "SELECT id, COUNT(*) FROM commands GROUP BY id"))
+    assert all(counts.get(c) == 1 for c in ids)
+    assert sorted(_titles(sqlite_url, "BACKLOG ")) == [f"BACKLOG {i:03d}" for i in range(80)]
