@@ -37,8 +37,8 @@ class Stats:
     dropped: int = 0  # readings dropped because the outbox was full
     errors: int = 0  # requests refused (4xx) or failed for good
     reconnects: int = 0
-    accepted: int = 0  # HTTP replies: readings the service accepted
-    rejected: dict[str, int] = field(default_factory=dict)  # HTTP replies: by reason
+    accepted: int = 0  # HTTP readings replies: readings the service accepted
+    rejected: dict[str, int] = field(default_factory=dict)  # HTTP readings replies: by reason
     replies: list[tuple[str, int, Any]] = field(default_factory=list)  # last few (path, status, body)
 
     def reply(self, path: str, status: int, body: Any) -> None:
@@ -118,7 +118,7 @@ class MqttPublisher:
                     delay = lo
                     log.info("MQTT publisher connected to %s:%s", self.host, self.port)
                     while True:
-                        (topic, payload), n = await self.outbox.get()
+                        (topic, payload), n = await self._next(client)
                         try:
                             await client.publish(topic, payload, qos=self.qos)
                         except BaseException:
@@ -134,6 +134,21 @@ class MqttPublisher:
                 self.stats.reconnects += 1
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, hi)
+
+    async def _next(self, client: aiomqtt.Client) -> tuple[Any, int]:
+        """The next message to publish, or MqttError as soon as the broker goes away while we
+        wait (aiomqtt's own message iterator watches the same future)."""
+        disconnected = client._disconnected  # noqa: SLF001 - no public "connection lost" in aiomqtt 2
+        get = asyncio.ensure_future(self.outbox.get())
+        try:
+            await asyncio.wait((get, disconnected), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            get.cancel()
+            raise
+        if get.done():
+            return get.result()
+        get.cancel()
+        raise aiomqtt.MqttError("connection to the broker lost") from disconnected.exception()
 
     async def flush(self, wait_s: float = 10.0) -> bool:
         try:
@@ -214,7 +229,7 @@ class HttpPublisher:
             if 200 <= status < 300:
                 self.stats.messages += 1
                 self.stats.readings += n
-                if isinstance(reply, dict):
+                if isinstance(reply, dict) and n:  # a readings reply
                     self.stats.accepted += int(reply.get("accepted", 0) or 0)
                     for reason, c in (reply.get("rejected") or {}).items():
                         self.stats.rejected[reason] = self.stats.rejected.get(reason, 0) + int(c)
