@@ -12,7 +12,8 @@ import hmac
 
 
 def _derive(secret: str, label: str) -> str:
-    return hmac.new(secret.encode("utf-8"), label.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    # hmac.digest is the one-shot C path: 100,000 keys at provisioning in a fraction of a second
+    return hmac.digest(secret.encode("utf-8"), label.encode("utf-8"), "sha256").hex()[:32]
 
 
 def device_key(secret: str, uid: str) -> str:

@@ -70,9 +70,11 @@ def provision(session: Session, city: City, secret: str) -> dict[str, int]:
     }
 
 
-def _insert(s: Session, model: type, rows: list[dict[str, Any]]) -> None:
+def _insert(s: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany on the session's connection (the ORM bulk path costs 3x more here)."""
+    conn = s.connection()
     for i in range(0, len(rows), CHUNK):
-        s.execute(insert(model), rows[i:i + CHUNK])
+        conn.execute(insert(model.__table__), rows[i:i + CHUNK])
 
 
 def _devices(s: Session, city: City, secret: str) -> int:
