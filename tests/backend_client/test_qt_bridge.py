@@ -76,31 +76,36 @@ def test_bridge_reports_login_failure(qapp: Any, tmp_path: Path) -> None:
     assert codes == ["login_needed"]
 
 
-def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path, sqlite_url: str) -> None:
-    from tests.backend_client.service import PASSWORD, running_service
+def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path) -> None:
+    """As in the application: the service in its own process, the client on the Qt thread."""
+    from tests.backend_client.service import PASSWORD, ServiceProcess
 
+    proc = ServiceProcess(f"sqlite:///{tmp_path / 'svc.db'}", log_path=tmp_path / "svc.log")
+    proc._start_blocking(60.0)
     store = StateStore()
     states: list[str] = []
     finished: list[tuple[str, Any]] = []
+    client = ConsoleClient(proc.url, store, timings=FAST, local_dir=str(tmp_path / "c"))
+    bridge = ConsoleBridge(client)
+    bridge.connectionChanged.connect(states.append)
+    bridge.commandFinished.connect(lambda cid, res: finished.append((cid, res)))
 
     async def main() -> None:
-        async with running_service(sqlite_url) as svc:
-            client = ConsoleClient(svc.url, store, timings=FAST, local_dir=str(tmp_path))
-            bridge = ConsoleBridge(client)
-            bridge.connectionChanged.connect(states.append)
-            bridge.commandFinished.connect(lambda cid, res: finished.append((cid, res)))
-            bridge.start("operator", PASSWORD)
-            await wait_for(lambda: "online" in states, what="online signal")
-            cid = bridge.sendCommand("alert.raise", {"level": 4, "domain": "fire", "title": "桥接测试",
-                                                     "town": "nancheng"})
-            await wait_for(lambda: bool(finished), what="commandFinished")
-            assert finished[0][0] == cid
-            assert finished[0][1].ok
-            aid = finished[0][1].data["alert_id"]
-            await wait_for(lambda: aid in store.alerts, what="the alert in the store")
-            bridge.logout()
-            await wait_for(lambda: states[-1] == "offline", what="offline after logout")
-            client.close()
+        bridge.start("operator", PASSWORD)
+        await wait_for(lambda: "online" in states, what="online signal")
+        cid = bridge.sendCommand("alert.raise", {"level": 4, "domain": "fire", "title": "桥接测试",
+                                                 "town": "nancheng"})
+        await wait_for(lambda: bool(finished), what="commandFinished")
+        assert finished[0][0] == cid
+        assert finished[0][1].ok
+        aid = finished[0][1].data["alert_id"]
+        await wait_for(lambda: aid in store.alerts, what="the alert in the store")
+        bridge.logout()
+        await wait_for(lambda: states[-1] == "offline", what="offline after logout")
 
-    _run(qapp, main())
+    try:
+        _run(qapp, main())
+    finally:
+        client.close()
+        proc.stop()
     assert states[0] == "online"
