@@ -157,3 +157,34 @@ async def test_origin_refused_is_reported_not_retried(sqlite_url: str, tmp_path:
         assert "origin" in failures[0][1]
         await client.stop()
         client.close()
+
+
+async def test_session_ended_by_the_service_logs_in_again_or_asks(sqlite_url: str, tmp_path: Path) -> None:
+    """Close code 4001 (session ended on the service): with the password in memory the console
+    logs in again by itself; holding only a token, it asks the user."""
+    async with running_service(sqlite_url) as svc:
+        store = StateStore()
+        client = ConsoleClient(svc.url, store, timings=FAST, local_dir=str(tmp_path / "a"))
+        client.login("duty", PASSWORD)
+        await wait_for(lambda: store.connection == Connection.ONLINE)
+        token = client.creds.token  # type: ignore[union-attr]
+        for sess in list(svc.server.sessions):  # type: ignore[union-attr]
+            sess.close(4001, "session ended")
+        await wait_for(lambda: client.connects == 2 and store.connection == Connection.ONLINE,
+                       what="logged in again with the password")
+        assert client.creds.token != token  # type: ignore[union-attr]
+        await client.stop()
+        client.close()
+
+        store2 = StateStore()
+        only_token = ConsoleClient(svc.url, store2, timings=FAST, local_dir=str(tmp_path / "b"))
+        failures: list[str] = []
+        only_token.login_failed.connect(lambda code, msg: failures.append(code))
+        only_token.resume_with_token("duty", client.creds.token or "")  # type: ignore[union-attr]
+        await wait_for(lambda: store2.connection == Connection.ONLINE)
+        for sess in list(svc.server.sessions):  # type: ignore[union-attr]
+            sess.close(4001, "session ended")
+        await wait_for(lambda: bool(failures), what="login needed")
+        assert failures == ["login_needed"]
+        await only_token.stop()
+        only_token.close()
