@@ -129,6 +129,7 @@ class RuleEngine:
         self.sink = sink
         self.rules: dict[int, Rule] = {}
         self._by_key: dict[tuple[str, str], tuple[Rule, ...]] = {}
+        self.by_type: dict[str, dict[str, tuple[Rule, ...]]] = {}  # type -> metric -> rules (hot path)
         self.offline_rules: dict[str, Rule] = {}  # device type -> its offline rule
         self.states: dict[tuple[int, int], RuleState] = {}
 
@@ -165,12 +166,19 @@ class RuleEngine:
                 if prev is None or r.offline_periods < (prev.offline_periods or 0):
                     offline[r.device_type] = r
         self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        by_type: dict[str, dict[str, tuple[Rule, ...]]] = {}
+        for (typ, metric), rules in self._by_key.items():
+            by_type.setdefault(typ, {})[metric] = rules
+        self.by_type = by_type
         self.offline_rules = offline
 
     def on_value(self, device_type: str, device_pk: int, metric: str, value: float, ts: float) -> None:
         rules = self._by_key.get((device_type, metric))
-        if not rules:
-            return
+        if rules:
+            self.on_rules(rules, device_pk, value, ts)
+
+    def on_rules(self, rules: tuple[Rule, ...], device_pk: int, value: float, ts: float) -> None:
+        """on_value with the rules already looked up (the ingest path does it once per reading)."""
         for rule in rules:
             key = (rule.id, device_pk)
             st = self.states.get(key)

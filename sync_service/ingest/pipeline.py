@@ -25,27 +25,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm import Session
-
 from protocol.enums import DeviceHealth, DQReason
 from sync_service.alerts.state import Shared
-from sync_service.catalog import STUCK_REPEATS
+from sync_service.catalog import SENTINELS, STUCK_REPEATS
 from sync_service.context import ServiceContext
-from sync_service.db.models import Device, Reading
 from sync_service.ingest import quality
 from sync_service.ingest.auth import Bureau, check_device
 from sync_service.ingest.validate import StuckTracker, check_ts, check_value, parse_ts
+from sync_service.ingest.writer import ReadingWriter, Row
 
 log = logging.getLogger(__name__)
-BATCH_MAX = 5000
+BATCH_MAX = 5000  # rows that trigger a flush without waiting FLUSH_S
+TX_MAX = 20_000  # rows per transaction at most, so commands never wait long behind a batch
 FLUSH_S = 0.15
 MAX_PENDING = 200_000
-STATE_FLUSH_S = 5.0
+STATE_FLUSH_S = 10.0
+STATE_TX_MAX = 25_000  # devices per UPDATE statement
 AUDIT_FLUSH_S = 30.0
 _ONLINE, _FAULTY = DeviceHealth.ONLINE.value, DeviceHealth.FAULTY.value
-_DEV_UPDATE = (update(Device).where(Device.pk == bindparam("b_pk"))
-               .values(health=bindparam("b_health"), last_ts=bindparam("b_ts"), last_values=bindparam("b_values")))
 
 
 @dataclass
@@ -65,8 +62,9 @@ class Pipeline:
         self.dq = quality.QualityCounters()
         self.batch_max = BATCH_MAX
         self.flush_s = FLUSH_S
-        self._rows: list[dict[str, Any]] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._rows: list[Row] = []
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (rows_written to reach, future)
+        self.writer = ReadingWriter(ctx.db.engine)
         self._in_flight = 0
         self._kick = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -119,9 +117,12 @@ class Pipeline:
         bad = check_device(d, key, bureau)
         ts: float | None = None
         if bad is None:
-            ts = parse_ts(ts_raw)
+            ts = ts_raw if type(ts_raw) is float else parse_ts(ts_raw)
             cfg = self.ctx.config
-            bad = DQReason.MALFORMED if ts is None else check_ts(ts, now, cfg.ts_max_past_s, cfg.ts_max_future_s)
+            if ts is None:
+                bad = DQReason.MALFORMED
+            elif not now - cfg.ts_max_past_s <= ts <= now + cfg.ts_max_future_s:
+                bad = check_ts(ts, now, cfg.ts_max_past_s, cfg.ts_max_future_s)
             if bad is None and (not isinstance(values, dict) or not values):
                 bad = DQReason.MALFORMED
         if bad is not None:
@@ -134,16 +135,22 @@ class Pipeline:
         typ = reg.types.get(d.device_type)
         metrics = typ.metrics if typ else {}
         engine = self.sh.engine
+        type_rules = engine.by_type.get(d.device_type)
         newest = d.last_ts is None or ts >= d.last_ts
         rows = self._rows
+        pk = d.pk
         stored = 0
         for name, raw in values.items():
             spec = metrics.get(name)
-            bad = DQReason.UNKNOWN_METRIC if spec is None else check_value(raw, spec)
-            if bad is not None:
-                self._reject(out, d.domain, bad, door, uid, now)
-                continue
-            v = float(raw)
+            # Fast path: a float inside the range that is not a sentinel (NaN fails the range test).
+            if spec is not None and type(raw) is float and spec.min <= raw <= spec.max and raw not in SENTINELS:
+                v = raw
+            else:
+                bad = DQReason.UNKNOWN_METRIC if spec is None else check_value(raw, spec)
+                if bad is not None:
+                    self._reject(out, d.domain, bad, door, uid, now)
+                    continue
+                v = float(raw)  # type: ignore[arg-type]
             q = 0
             if spec.stuck:
                 tr = d.stuck.get(name)
@@ -156,9 +163,11 @@ class Pipeline:
                     out.reject(DQReason.STUCK.value)  # flagged, still stored
                 elif d.faulty_metrics:
                     d.faulty_metrics.discard(name)
-            rows.append({"device_pk": d.pk, "metric": name, "ts": ts, "value": v, "quality": q})
-            if q == 0:
-                engine.on_value(d.device_type, d.pk, name, v, ts)
+            rows.append((pk, name, ts, v, q))
+            if q == 0 and type_rules is not None:
+                rules = type_rules.get(name)
+                if rules:
+                    engine.on_rules(rules, pk, v, ts)
             if newest:
                 d.last_values[name] = v
             stored += 1
@@ -205,12 +214,13 @@ class Pipeline:
             await self._room.wait()
 
     def committed(self) -> asyncio.Future[None]:
-        """Resolves when every row accepted so far is committed."""
+        """Resolves when every row accepted so far is committed (rows are written in order)."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        if not self._rows and not self._in_flight:
+        target = self.rows_written + self.pending
+        if target <= self.rows_written:
             fut.set_result(None)
         else:
-            self._waiters.append(fut)
+            self._waiters.append((target, fut))
             self._kick.set()
         return fut
 
@@ -228,6 +238,7 @@ class Pipeline:
         self._tasks = []
         await self.flush()
         await self.flush_state(audit=True)
+        await self.ctx.db.write(lambda _s: self.writer.close())  # on the thread that owns it
 
     async def _flush_loop(self) -> None:
         while True:
@@ -247,13 +258,12 @@ class Pipeline:
 
     async def _flush(self) -> None:
         while self._rows:
-            rows, self._rows = self._rows, []
-            waiters, self._waiters = self._waiters, []
+            rows, self._rows = self._rows[:TX_MAX], self._rows[TX_MAX:]
             self._in_flight = len(rows)
             delay = 0.2
             while True:
                 try:
-                    await self.ctx.db.write(lambda s, r=rows: _insert(s, r))
+                    await self.ctx.db.write(lambda _s, r=rows: self.writer.write(r))
                     break
                 except Exception:
                     self.write_failures += 1
@@ -262,15 +272,14 @@ class Pipeline:
                     delay = min(delay * 2, 10.0)
             self._in_flight = 0
             self.rows_written += len(rows)
-            for w in waiters:
-                if not w.done():
-                    w.set_result(None)
+            done = [w for w in self._waiters if w[0] <= self.rows_written]
+            if done:
+                self._waiters = [w for w in self._waiters if w[0] > self.rows_written]
+                for _, fut in done:
+                    if not fut.done():
+                        fut.set_result(None)
             if self.has_room():
                 self._room.set()
-        for w in self._waiters:  # rows already written by a flush that was in flight
-            if not w.done():
-                w.set_result(None)
-        self._waiters = []
 
     async def _state_loop(self) -> None:
         last_audit = time.monotonic()
@@ -289,29 +298,19 @@ class Pipeline:
         dirty = [d for d in self.sh.registry.devices.values() if d.dirty]
         for d in dirty:
             d.dirty = False
-        params = [{"b_pk": d.pk, "b_health": d.health, "b_ts": d.last_ts, "b_values": dict(d.last_values)}
-                  for d in dirty]
+        states = [(d.pk, d.health, d.last_ts, dict(d.last_values)) for d in dirty]
         delta, refusals = self.dq.take()
         if not audit:
             self.dq._refusals, refusals = refusals, {}
-        if not params and not delta and not refusals:
-            return 0
         now = time.time()
-
-        def fn(s: Session) -> None:
-            if params:
-                s.connection().execute(_DEV_UPDATE, params)
-            quality.write(s, delta, refusals, now)
-
         try:
-            await self.ctx.db.write(fn)
+            for i in range(0, len(states), STATE_TX_MAX):
+                await self.ctx.db.write(lambda _s, c=states[i:i + STATE_TX_MAX]: self.writer.write_states(c))
+            if delta or refusals:
+                await self.ctx.db.write(lambda s: quality.write(s, delta, refusals, now))
         except Exception:
             for d in dirty:
                 d.dirty = True
             self.dq.give_back(delta)
             raise
-        return len(params)
-
-
-def _insert(s: Session, rows: list[dict[str, Any]]) -> None:
-    s.connection().execute(insert(Reading), rows)
+        return len(states)
