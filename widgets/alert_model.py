@@ -48,7 +48,8 @@ class AlertTableModel(QAbstractTableModel):
         self._key_of: dict[int, tuple[Any, ...]] = {}
         self._pending: set[int] = set()
         self._needs_rebuild = True
-        self._fresh: dict[int, float] = {}  # id -> monotonic time it arrived or changed
+        self._fresh: dict[int, float] = {}
+        self._red: set[int] = set()  # id -> monotonic time it arrived or changed
         self.hidden_red = 0  # unacknowledged red alerts the filter hides (shown by the feed)
         self.applied_at: dict[int, float] = {}  # id -> perf_counter when its row went visible
         self.track_visibility = False  # the benchmark turns this on
@@ -110,7 +111,8 @@ class AlertTableModel(QAbstractTableModel):
         alerts = self.store.alerts
         f, key = self.filter, self._key
         now = time.perf_counter()
-        for aid in self._pending:
+        pending = self._pending
+        for aid in pending:
             old = self._key_of.pop(aid, None)
             if old is not None:
                 row = bisect_left(self._keys, old)
@@ -130,8 +132,8 @@ class AlertTableModel(QAbstractTableModel):
             self.endInsertRows()
             if self.track_visibility:
                 self.applied_at.setdefault(aid, now)
-        self._pending.clear()
-        self._count_hidden_red()
+        self._pending = set()
+        self._count_hidden_red(pending)
 
     def _expire_highlights(self) -> bool:
         if not self._fresh:
@@ -146,8 +148,20 @@ class AlertTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
         return bool(gone)
 
-    def _count_hidden_red(self) -> None:
-        self.hidden_red = sum(1 for a in self.store.unacknowledged_red() if a.id not in self._key_of)
+    def _count_hidden_red(self, changed: set[int] | None = None) -> None:
+        """Unacknowledged red alerts the filter hides. Full scan on a rebuild, otherwise only
+        the changed ids are looked at (a burst must not scan 100k alerts per flush)."""
+        alerts = self.store.alerts
+        if changed is None:
+            self._red = {a.id for a in self.store.unacknowledged_red()}
+        else:
+            for i in changed:
+                a = alerts.get(i)
+                if a is not None and a.level == Level.RED and a.state == AlertState.NEW and not a.silenced:
+                    self._red.add(i)
+                else:
+                    self._red.discard(i)
+        self.hidden_red = sum(1 for i in self._red if i not in self._key_of)
 
     # ---- Qt model ------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature

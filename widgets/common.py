@@ -15,6 +15,9 @@ from app.commandbus import CommandResult
 from citymodel.towns import TOWNS_BY_CODE
 
 REFRESH_HZ = 8  # repaint rate for coalesced updates, whatever the event rate
+# Panels that scan every alert (counts per level/town/bureau) do it at most this often: with
+# 100k alerts and 2,000 events/s a scan per tick would own the Qt thread.
+SCAN_INTERVAL_S = {"value": 1.0}
 
 LEVEL_COLORS = {4: QColor("#e53935"), 3: QColor("#fb8c00"), 2: QColor("#fdd835"), 1: QColor("#1e88e5")}
 LEVEL_TEXT_COLORS = {4: QColor("#ffffff"), 3: QColor("#000000"), 2: QColor("#000000"), 1: QColor("#ffffff")}
@@ -120,6 +123,15 @@ def fmt_age(seconds: float) -> str:
     if s < 86400:
         return QCoreApplication.translate("Age", "%n 小时", "", s // 3600)
     return QCoreApplication.translate("Age", "%n 天", "", s // 86400)
+
+
+def scan_due(obj: Any) -> bool:
+    """True when a scanning panel may rescan now (and records that it did)."""
+    now = time.monotonic()
+    if now - getattr(obj, "_last_scan", -1e9) < SCAN_INTERVAL_S["value"]:
+        return False
+    obj._last_scan = now
+    return True
 
 
 def on_done(fut: asyncio.Future[CommandResult] | Any, callback: Callable[[CommandResult], None]) -> None:

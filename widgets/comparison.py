@@ -17,7 +17,7 @@ from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
 from citymodel.towns import TOWN_TABLE
-from widgets.common import domain_name, refresh_hub, style_plot, town_name
+from widgets.common import domain_name, refresh_hub, scan_due, style_plot, town_name
 
 
 def comparison_values(store: StateStore, by: str, indicator: str, min_level: int = 1) -> dict[str, float]:
@@ -71,7 +71,7 @@ class ComparisonChart(QWidget):
         self._dirty = True
 
     def _on_refresh_tick(self) -> None:
-        if self._dirty and self.isVisible():
+        if self._dirty and self.isVisible() and scan_due(self):
             self._dirty = False
             self.redraw()
 

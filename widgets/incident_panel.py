@@ -86,9 +86,9 @@ class IncidentPanel(QWidget):
         lay.addLayout(btns)
         lay.addWidget(self.status)
         self._dirty = True
-        for sig in (store.incidents_changed, store.alerts_changed, store.tasks_changed, store.reset,
-                    store.session_changed):
+        for sig in (store.incidents_changed, store.tasks_changed, store.reset, store.session_changed):
             sig.connect(self._on_store_changed)
+        store.alerts_changed.connect(self._on_store_alerts_changed)
         store.focus_changed.connect(self._on_store_focus_changed)
         self.view_state.incident_selected.connect(self._on_view_incident_selected)
         refresh_hub().tick.connect(self._on_refresh_tick)
@@ -99,6 +99,11 @@ class IncidentPanel(QWidget):
     # ---- inbound -------------------------------------------------------------------------
     def _on_store_changed(self, *_: Any) -> None:
         self._dirty = True
+
+    def _on_store_alerts_changed(self, ids: set[int]) -> None:
+        inc = self.store.incidents.get(self.incident_id) if self.incident_id is not None else None
+        if inc is not None and not ids.isdisjoint(inc.alert_ids):
+            self._dirty = True
 
     def _on_store_focus_changed(self, focus: Any) -> None:
         if self.follow_focus and focus is not None:

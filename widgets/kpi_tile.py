@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app.kpi import KpiState, band, derived_value, kpi_state, trend
 from app.selection import ViewState
 from app.store import StateStore
-from widgets.common import pick, refresh_hub, town_name
+from widgets.common import pick, refresh_hub, scan_due, town_name
 
 BAND_COLORS = {"ok": QColor("#43a047"), "warn": QColor("#fdd835"), "alarm": QColor("#e53935"),
                "none": QColor("#78909c")}
@@ -58,7 +58,7 @@ class KpiTile(QWidget):
         self._dirty = True
 
     def _on_refresh_tick(self) -> None:
-        if self._dirty:
+        if self._dirty and (self.key or scan_due(self)):  # derived indicators scan the alerts
             self._dirty = False
             self._recompute()
             self.update()

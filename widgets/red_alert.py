@@ -18,9 +18,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from app.commandbus import CommandSink
 from app.store import StateStore
 from protocol.entities import Alert
+from protocol.enums import AlertState, Level
 from widgets.common import alert_title, on_done, town_name
 
 REPEAT_S = 30.0
+
+
+def _waiting(a: Alert) -> bool:
+    return a.level == Level.RED and a.state == AlertState.NEW and not a.silenced
 
 
 class AlarmSound(QObject):
@@ -67,6 +72,7 @@ class RedAlertCenter(QObject):
         self.store, self.commands = store, commands
         self.sound = sound or AlarmSound(self)
         self.pending: list[Alert] = []
+        self._ids: set[int] = set()
         self.announced = 0
         self._repeat = QTimer(self, interval=int(REPEAT_S * 1000))
         self._repeat.timeout.connect(self._on_repeat_timeout)
@@ -78,12 +84,28 @@ class RedAlertCenter(QObject):
     def _on_store_red_alert(self, alert: Alert) -> None:
         self.announced += 1
         self.sound.play()
-        self._recount()
+        self._ids.add(alert.id)
+        self._publish()
         self._repeat.start()
 
     def _on_store_alerts_changed(self, ids: set[int]) -> None:
-        if any(i in {a.id for a in self.pending} for i in ids) or self.pending:
-            self._recount()
+        # incremental: only the changed alerts can enter or leave the list (a full scan per
+        # event frame would cost O(all alerts) many times a second under a burst)
+        changed = False
+        alerts = self.store.alerts
+        for i in ids:
+            a = alerts.get(i)
+            waiting = a is not None and _waiting(a)
+            if waiting and i not in self._ids:
+                self._ids.add(i)
+                changed = True
+            elif not waiting and i in self._ids:
+                self._ids.discard(i)
+                changed = True
+            elif waiting:
+                changed = True  # its title/count may have changed
+        if changed:
+            self._publish()
 
     def _on_store_reset(self) -> None:
         self._recount()
@@ -95,12 +117,16 @@ class RedAlertCenter(QObject):
             self._repeat.stop()
 
     def _recount(self) -> None:
-        pending = sorted(self.store.unacknowledged_red(), key=lambda a: -a.last_ts)
-        if [a.id for a in pending] != [a.id for a in self.pending]:
-            self.pending = pending
+        self._ids = {a.id for a in self.store.unacknowledged_red()}
+        self._publish()
+
+    def _publish(self) -> None:
+        alerts = self.store.alerts
+        pending = sorted((alerts[i] for i in self._ids if i in alerts), key=lambda a: -a.last_ts)
+        before = [(a.id, a.count) for a in self.pending]
+        self.pending = pending
+        if [(a.id, a.count) for a in pending] != before:
             self.changed.emit()
-        else:
-            self.pending = pending
         if not pending:
             self._repeat.stop()
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 from app.alert_filter import level_counts
 from app.kpi import derived_value
 from app.store import StateStore
-from widgets.common import LEVEL_COLORS, LEVEL_TEXT_COLORS, level_text, refresh_hub
+from widgets.common import LEVEL_COLORS, LEVEL_TEXT_COLORS, level_text, refresh_hub, scan_due
 
 
 class _Figure(QFrame):
@@ -59,7 +59,7 @@ class SituationSummary(QWidget):
         self._dirty = True
 
     def _on_refresh_tick(self) -> None:
-        if self._dirty and self.isVisible():
+        if self._dirty and self.isVisible() and scan_due(self):
             self._dirty = False
             self.rebuild()
 

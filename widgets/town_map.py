@@ -20,7 +20,7 @@ from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
 from citymodel.towns import load_towns
-from widgets.common import refresh_hub, town_name
+from widgets.common import refresh_hub, scan_due, town_name
 
 _KX = math.cos(math.radians(22.9))  # equirectangular: a degree of longitude is shorter here
 
@@ -91,7 +91,7 @@ class TownMap(QWidget):
         self._dirty = True
 
     def _on_refresh_tick(self) -> None:
-        if self._dirty and self.isVisible():
+        if self._dirty and self.isVisible() and scan_due(self):
             self._dirty = False
             self.recompute()
             self.update()

@@ -39,6 +39,15 @@ def _chinese_ui(qapp: Any) -> Iterator[None]:
     apply_language(qapp, "zh")
 
 
+@pytest.fixture(autouse=True)
+def _instant_scans() -> Iterator[None]:
+    """Scanning panels rescan at most once a second in the console; tests look at once."""
+    old = common.SCAN_INTERVAL_S["value"]
+    common.SCAN_INTERVAL_S["value"] = 0.0
+    yield
+    common.SCAN_INTERVAL_S["value"] = old
+
+
 @pytest.fixture
 def store() -> StateStore:
     s = StateStore()
