@@ -24,6 +24,7 @@ import numpy as np
 from citymodel.buildings import BuildingTable
 
 TILE_M = 2000.0
+SERVICE_TILE_M = 1000.0  # the service stores and serves 1 km tiles (a frame holds one tile)
 SUPER = 4  # tiles per super-tile side (8 km)
 LOD_FULL, LOD_BLOCKS, LOD_DISTRICT = 0, 1, 2
 LOD_CELL_M = {LOD_BLOCKS: 100.0, LOD_DISTRICT: 400.0}
@@ -47,8 +48,14 @@ def parse_tile_key(key: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
-def tile_keys(table: BuildingTable) -> np.ndarray:
-    i, j = tile_ij(table.cx, table.cy)
+def service_tile_ij(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    return (np.floor(np.asarray(x) / SERVICE_TILE_M).astype(np.int64),
+            np.floor(np.asarray(y) / SERVICE_TILE_M).astype(np.int64))
+
+
+def service_tile_keys(table: BuildingTable) -> np.ndarray:
+    """The service's tile name ("i_j" of the 1 km grid) of every building."""
+    i, j = service_tile_ij(table.cx, table.cy)
     return np.array([tile_key(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True)], dtype=object)
 
 

@@ -1,0 +1,355 @@
+"""The 3D city scene on a PyVista plotter (no Qt here: the widget and the benchmark share it).
+
+Geometry lives in a local frame (EPSG:4547 minus `origin`) so float32 vertices keep centimetre
+precision. Before every render (the renderer's StartEvent) the scene chooses a level per tile
+from the camera (citymodel.tiles.select_lod) and the view frustum, and shows:
+- one L2 actor per 8 km super-tile whose tiles are all far (few draw calls at the overview);
+- per-tile L0 (full prisms) / L1 (blocks) / L2 actors inside super-tiles that have near tiles,
+  built lazily and kept in a small LRU cache.
+Live state is drawn over the city in separate unlit layers (alerts glowing by level, the picked
+building, surroundings), so colouring never rebuilds tile meshes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+
+from citymodel.buildings import BuildingTable
+from citymodel.tiles import (
+    LOD_DISTRICT,
+    LOD_FULL,
+    TILE_M,
+    MeshArrays,
+    TileIndex,
+    building_mesh,
+    lod_mesh,
+    select_lod,
+    tiles_in_frustum,
+)
+from views.city3d.colors import LEVEL_RGB, SELECTED_RGB, building_colors
+
+MAX_TILE_ACTORS = 96  # per-tile actors kept (hidden ones are dropped first when over)
+BACKGROUND = (0.05, 0.07, 0.11)
+
+
+def configure_pyvista() -> None:
+    """No multisampling: pyvista's default 8x MSAA costs more than the whole city at 1080p in
+    software rendering. Call before creating the plotter / QtInteractor."""
+    pv.global_theme.anti_aliasing = None
+    pv.global_theme.multi_samples = 0
+
+
+def _polydata(mesh: MeshArrays, rgb: np.ndarray) -> pv.PolyData:
+    pd = pv.PolyData.from_regular_faces(mesh.points, mesh.tris)
+    pd.cell_data["rgb"] = rgb
+    return pd
+
+
+class CityScene:
+    """The city in a plotter. Coordinates given to and returned by methods are EPSG:4547."""
+
+    def __init__(self, plotter: pv.BasePlotter, table: BuildingTable, colour_mode: str = "height") -> None:
+        self.pl = plotter
+        self.table = table
+        self.index = TileIndex.build(table)
+        self.super_id = self.index.super_of()
+        self.n_super = int(self.super_id.max()) + 1 if len(self.index) else 0
+        self.super_tiles = [np.flatnonzero(self.super_id == s) for s in range(self.n_super)]
+        cx = float(np.median(table.cx)) if len(table) else 0.0
+        cy = float(np.median(table.cy)) if len(table) else 0.0
+        self.origin = (math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0)
+        self.colour_mode = colour_mode
+        self.colors = building_colors(table, colour_mode)
+        self.lod = np.full(len(self.index), -2, np.int8)
+        self._super_actors: dict[int, Any] = {}
+        self._super_meshes: dict[int, tuple[MeshArrays, Any]] = {}
+        self._tile_actors: OrderedDict[tuple[int, int], tuple[Any, MeshArrays, Any]] = OrderedDict()
+        self._layers: dict[str, Any] = {}
+        self.auto_lod = True
+        self.stats = {"actors_visible": 0, "triangles_visible": 0}
+        plotter.set_background(BACKGROUND)
+        self._setup_lights()
+        self._build_super_tiles()
+        self._build_ground()
+        plotter.renderer.AddObserver("StartEvent", self._on_renderer_start)
+
+    # ---- coordinates ---------------------------------------------------------------------
+    def local(self, x: float, y: float, z: float = 0.0) -> tuple[float, float, float]:
+        return (x - self.origin[0], y - self.origin[1], z)
+
+    def world(self, p: Any) -> np.ndarray:
+        q = np.asarray(p, float).copy()
+        q[..., 0] += self.origin[0]
+        q[..., 1] += self.origin[1]
+        return q
+
+    # ---- building the city ---------------------------------------------------------------
+    def _setup_lights(self) -> None:
+        self.pl.remove_all_lights()
+        sun = pv.Light(position=(-0.4, -0.6, 1.0), focal_point=(0, 0, 0), light_type="scene light")
+        sun.intensity = 0.85
+        sun.positional = False
+        self.pl.add_light(sun)
+
+    def _add(self, mesh: MeshArrays, rgb: np.ndarray, name: str) -> Any:
+        return self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
+                                reset_camera=False, pickable=False, smooth_shading=False, ambient=0.35, diffuse=0.75,
+                                specular=0.0)
+
+    def _mesh_rgb(self, mesh: MeshArrays, cells: Any) -> np.ndarray:
+        """Colour per triangle: the building's, or a merged cell's area-weighted mean."""
+        rgb = np.empty((mesh.n_tris, 3), np.uint8)
+        b = mesh.row >= 0
+        rgb[b] = self.colors[mesh.row[b]]
+        if cells is not None and (~b).any():
+            a = self.table.area[cells.members].astype(float)
+            first = cells.member_start[:-1]
+            wsum = np.add.reduceat(a, first)
+            cc = np.column_stack([np.add.reduceat(a * self.colors[cells.members, k], first) / wsum for k in range(3)])
+            rgb[~b] = cc[mesh.cell_of_tri[~b]].astype(np.uint8)
+        return rgb
+
+    def _build_super_tiles(self) -> None:
+        for s in range(self.n_super):
+            rows = np.concatenate([self.index.rows(int(k)) for k in self.super_tiles[s]])
+            mesh, cells = lod_mesh(self.table, rows, LOD_DISTRICT, self.origin)
+            self._super_meshes[s] = (mesh, cells)
+            self._super_actors[s] = self._add(mesh, self._mesh_rgb(mesh, cells), f"super-{s}")
+
+    def _build_ground(self) -> None:
+        if not len(self.index):
+            return
+        x0, x1 = self.index.i.min() * TILE_M, (self.index.i.max() + 1) * TILE_M
+        y0, y1 = self.index.j.min() * TILE_M, (self.index.j.max() + 1) * TILE_M
+        (lx0, ly0, _), (lx1, ly1, _) = self.local(x0, y0), self.local(x1, y1)
+        plane = pv.Plane(center=((lx0 + lx1) / 2, (ly0 + ly1) / 2, -0.5), i_size=lx1 - lx0 + 20000,
+                         j_size=ly1 - ly0 + 20000, i_resolution=1, j_resolution=1)
+        self._layers["ground"] = self.pl.add_mesh(plane, color=(0.09, 0.11, 0.15), lighting=False,
+                                                  reset_camera=False, pickable=False, name="ground")
+
+    def _tile_actor(self, k: int, lod: int) -> Any:
+        key = (k, lod)
+        hit = self._tile_actors.get(key)
+        if hit is not None:
+            self._tile_actors.move_to_end(key)
+            return hit[0]
+        mesh, cells = lod_mesh(self.table, self.index.rows(k), lod, self.origin)
+        actor = self._add(mesh, self._mesh_rgb(mesh, cells), f"tile-{k}-{lod}")
+        self._tile_actors[key] = (actor, mesh, cells)
+        self._evict()
+        return actor
+
+    def _evict(self) -> None:
+        while len(self._tile_actors) > MAX_TILE_ACTORS:
+            for key, (actor, _, _) in self._tile_actors.items():
+                if not actor.GetVisibility():
+                    self.pl.remove_actor(actor, render=False)
+                    del self._tile_actors[key]
+                    break
+            else:
+                return
+
+    # ---- level of detail -----------------------------------------------------------------
+    def _on_renderer_start(self, *_: Any) -> None:
+        if self.auto_lod:
+            self.update_lod()
+
+    def camera_eye(self) -> np.ndarray:
+        cam = self.pl.camera
+        if cam.GetParallelProjection():
+            f = np.asarray(cam.GetFocalPoint(), float)
+            eye = np.array([f[0], f[1], cam.GetParallelScale() * 2.2])
+        else:
+            eye = np.asarray(cam.GetPosition(), float)
+        return self.world(eye)
+
+    def frustum_planes(self) -> np.ndarray:
+        w, h = self.pl.window_size
+        planes = [0.0] * 24
+        self.pl.camera.GetFrustumPlanes(w / max(h, 1), planes)
+        p = np.asarray(planes, float).reshape(6, 4)
+        p[:, 3] -= p[:, 0] * self.origin[0] + p[:, 1] * self.origin[1]  # local -> world
+        return p
+
+    def update_lod(self) -> None:
+        if not len(self.index):
+            return
+        in_view = tiles_in_frustum(self.index, self.frustum_planes())
+        lod = select_lod(self.index, self.camera_eye(), in_view)
+        self.lod = lod
+        wanted: set[tuple[int, int]] = set()
+        vis_super = 0
+        for s in range(self.n_super):
+            ks = self.super_tiles[s]
+            lk = lod[ks]
+            simple = bool(np.all((lk == -1) | (lk == LOD_DISTRICT)))
+            show = simple and bool((lk == LOD_DISTRICT).any())
+            self._super_actors[s].SetVisibility(show)
+            vis_super += show
+            if not simple:
+                for k, lv in zip(ks.tolist(), lk.tolist(), strict=True):
+                    if lv >= 0:
+                        wanted.add((k, lv))
+        for key in wanted:
+            self._tile_actor(*key)
+        tris = sum(self._super_meshes[s][0].n_tris for s in range(self.n_super) if self._super_actors[s].GetVisibility())
+        for key, (actor, mesh, _) in self._tile_actors.items():
+            on = key in wanted
+            actor.SetVisibility(on)
+            tris += mesh.n_tris if on else 0
+        self.stats = {"actors_visible": vis_super + len(wanted), "triangles_visible": int(tris)}
+
+    # ---- colour --------------------------------------------------------------------------
+    def set_colour_mode(self, mode: str) -> None:
+        self.colors = building_colors(self.table, mode)
+        self.colour_mode = mode
+        for s, (mesh, cells) in self._super_meshes.items():
+            self._recolour(self._super_actors[s], mesh, cells)
+        for actor, mesh, cells in self._tile_actors.values():
+            self._recolour(actor, mesh, cells)
+
+    def _recolour(self, actor: Any, mesh: MeshArrays, cells: Any) -> None:
+        pd = actor.GetMapper().GetInput()
+        pd.cell_data["rgb"] = self._mesh_rgb(mesh, cells)
+        pd.Modified()
+
+    # ---- highlight layers (alerts, selection, surroundings) ------------------------------
+    def set_highlight(self, name: str, rows: np.ndarray, rgb: np.ndarray, *, grow: float = 1.0,
+                      lift: float = 0.6, markers: bool = True, marker_size: float = 14.0) -> None:
+        """An unlit layer of whole buildings (full prisms, slightly grown so it wins the depth
+        test over the tile below) in the given colours, with screen-size markers on the roofs
+        so that it stays visible at the city overview."""
+        self.clear_layer(name)
+        rows = np.asarray(rows, np.int64)
+        if len(rows) == 0:
+            return
+        t = self.table
+        mesh = building_mesh(t, rows, self.origin)
+        rep = np.repeat(rows, t.ring_sizes()[rows])
+        m = len(mesh.points) // 2
+        centre = np.column_stack((t.cx[rep] - self.origin[0], t.cy[rep] - self.origin[1]))
+        for half in (slice(0, m), slice(m, 2 * m)):
+            mesh.points[half, :2] = centre + (mesh.points[half, :2] - centre) * grow
+        mesh.points[m:, 2] += lift
+        colour_of = dict(zip(rows.tolist(), range(len(rows)), strict=True))
+        tri_rgb = np.asarray(rgb, np.uint8)[[colour_of[r] for r in mesh.row.tolist()]]
+        pd = _polydata(mesh, tri_rgb)
+        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=False, show_scalar_bar=False,
+                                              reset_camera=False, pickable=False, name=f"layer-{name}")
+        if markers:
+            pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
+                                   t.height[rows].astype(float) + 3.0))
+            mp = pv.PolyData(pts)
+            mp.point_data["rgb"] = np.asarray(rgb, np.uint8)
+            self._layers[name + ":markers"] = self.pl.add_mesh(
+                mp, scalars="rgb", rgb=True, style="points", point_size=marker_size, lighting=False,
+                show_scalar_bar=False, reset_camera=False, pickable=False, name=f"layer-{name}-markers")
+
+    def set_alerts(self, levels: dict[int, int]) -> None:
+        """Buildings with active alerts glow by their highest level (building id -> 1..4)."""
+        ids = np.fromiter(levels.keys(), np.int64, len(levels))
+        rows = self.table.index_of(ids)
+        ok = rows >= 0
+        lv = np.fromiter(levels.values(), np.int64, len(levels))[ok]
+        rgb = np.array([LEVEL_RGB.get(int(v), LEVEL_RGB[1]) for v in lv], np.uint8).reshape(-1, 3)
+        self.set_highlight("alerts", rows[ok], rgb, grow=1.06, lift=1.0, marker_size=16.0)
+
+    def set_selected(self, row: int | None) -> None:
+        if row is None:
+            self.clear_layer("selected")
+            return
+        self.set_highlight("selected", np.array([row]), np.array([SELECTED_RGB], np.uint8), grow=1.1, lift=1.5,
+                           marker_size=10.0)
+
+    def clear_layer(self, name: str) -> None:
+        for n in (name, name + ":markers"):
+            actor = self._layers.pop(n, None)
+            if actor is not None:
+                self.pl.remove_actor(actor, render=False)
+
+    def set_layer(self, name: str, actor: Any) -> None:
+        self.clear_layer(name)
+        if actor is not None:
+            self._layers[name] = actor
+
+    def layer(self, name: str) -> Any:
+        return self._layers.get(name)
+
+    # ---- camera --------------------------------------------------------------------------
+    def camera_state(self) -> dict[str, float]:
+        cam = self.pl.camera
+        f = np.asarray(cam.GetFocalPoint(), float)
+        p = np.asarray(cam.GetPosition(), float)
+        d = p - f
+        dist = float(np.linalg.norm(d)) or 1.0
+        el = math.degrees(math.asin(max(-1.0, min(1.0, d[2] / dist))))
+        az = math.degrees(math.atan2(d[0], -d[1]))
+        wf = self.world(f)
+        return {"x": float(wf[0]), "y": float(wf[1]), "z": float(f[2]), "dist": dist, "azimuth": az, "elevation": el}
+
+    def set_camera(self, x: float, y: float, dist: float, azimuth: float = 0.0, elevation: float = 50.0,
+                   z: float = 0.0) -> None:
+        """Look at (x, y, z) from dist metres, azimuth 0 = from the south, elevation in degrees."""
+        el, az = math.radians(min(elevation, 89.9)), math.radians(azimuth)
+        f = np.array(self.local(x, y, z))
+        p = f + dist * np.array([math.cos(el) * math.sin(az), -math.cos(el) * math.cos(az), math.sin(el)])
+        cam = self.pl.camera
+        cam.SetFocalPoint(*f)
+        cam.SetPosition(*p)
+        cam.SetViewUp(0.0, 0.0, 1.0) if elevation < 89.0 else cam.SetViewUp(math.sin(az) * -1e-3, 1.0, 0.0)
+        if cam.GetParallelProjection():
+            cam.SetParallelScale(dist * 0.45)
+        self.pl.renderer.ResetCameraClippingRange()
+
+    def overview(self) -> None:
+        if not len(self.table):
+            return
+        x0, x1 = np.percentile(self.table.cx, [0.5, 99.5])
+        y0, y1 = np.percentile(self.table.cy, [0.5, 99.5])
+        span = max(x1 - x0, (y1 - y0) * 1.6)
+        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2 - span * 0.05, span * 1.05, 0.0, 58.0)
+
+    def set_2d(self, on: bool) -> None:
+        st = self.camera_state()
+        self.pl.camera.SetParallelProjection(on)
+        self.set_camera(st["x"], st["y"], st["dist"], 0.0 if on else st["azimuth"], 90.0 if on else 55.0)
+
+    def ray(self, x: int, y: int) -> tuple[np.ndarray, np.ndarray]:
+        """World ray (origin, direction) under display pixel (x, y) (VTK display coordinates)."""
+        ren = self.pl.renderer
+        pts = []
+        for z in (0.0, 1.0):
+            ren.SetDisplayPoint(float(x), float(y), z)
+            ren.DisplayToWorld()
+            w = ren.GetWorldPoint()
+            pts.append(np.array(w[:3]) / (w[3] or 1.0))
+        o = self.world(pts[0])
+        return o, self.world(pts[1]) - o
+
+    def ground_point(self, x: int, y: int) -> np.ndarray | None:
+        o, d = self.ray(x, y)
+        if abs(d[2]) < 1e-9:
+            return None
+        t = -o[2] / d[2]
+        return None if t < 0 else o + t * d
+
+    def project(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """Display pixel (VTK coordinates: origin bottom-left) of a world point."""
+        ren = self.pl.renderer
+        ren.SetWorldPoint(*self.local(x, y, z), 1.0)
+        ren.WorldToDisplay()
+        d = ren.GetDisplayPoint()
+        return d[0], d[1]
+
+    def close(self) -> None:
+        self._tile_actors.clear()
+        self._super_actors.clear()
+        self._layers.clear()
+
+
+LOD_NAMES = {LOD_FULL: "full", 1: "blocks", LOD_DISTRICT: "district"}
