@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +36,9 @@ from sync_service.hub import Hub
 from sync_service.server.session import CLOSE_SESSION_ENDED, ClientSession
 
 log = logging.getLogger(__name__)
+
+FAIL_LIMIT = 20  # failed logins from one address within FAIL_WINDOW_S -> 429 until they age out
+FAIL_WINDOW_S = 60.0
 
 
 class SyncServer:
@@ -58,6 +62,8 @@ class SyncServer:
         self.slow_disconnects = 0
         self.flood_disconnects = 0
         self.snapshot_reloads = 0  # asked to resume, got a snapshot
+        self.throttled = 0  # handshakes refused with 429 after repeated failed logins
+        self._failures: dict[str, deque[float]] = {}  # peer address -> failed login times
 
     async def start(self) -> None:
         cfg = self.ctx.config
@@ -94,6 +100,10 @@ class SyncServer:
 
     # ---- handshake ------------------------------------------------------------------------------
     async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        peer = str(connection.remote_address[0]) if connection.remote_address else ""
+        if self._throttled(peer):
+            # password guessing: refuse without checking (no scrypt, no audit row per attempt)
+            return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; wait a minute\n")
         origin = request.headers.get("Origin", "")
         if origin not in self._origins:
             self._audit_failure(f"origin not allowed: {origin[:100]}", "", connection)
@@ -102,6 +112,7 @@ class SyncServer:
             login = await self._authenticate(request)
         except AuthFailed as exc:
             self.auth_failures += 1
+            self._failures.setdefault(peer, deque()).append(time.monotonic())
             self._audit_failure(exc.reason, exc.username, connection)
             resp = connection.respond(HTTPStatus.UNAUTHORIZED, f"{exc.reason}\n")
             resp.headers["WWW-Authenticate"] = 'Basic realm="ioc", charset="UTF-8"'
@@ -125,6 +136,21 @@ class SyncServer:
             user, th = await db.read(lambda s: auth.check_token(s, value))
             return await db.write(lambda s: auth.resume_session(s, user, value, th))
         raise AuthFailed("no credentials: send Authorization Basic or Bearer")
+
+    def _throttled(self, peer: str) -> bool:
+        q = self._failures.get(peer)
+        if not q:
+            return False
+        cutoff = time.monotonic() - FAIL_WINDOW_S
+        while q and q[0] < cutoff:
+            q.popleft()
+        if not q:
+            del self._failures[peer]
+            return False
+        if len(q) >= FAIL_LIMIT:
+            self.throttled += 1
+            return True
+        return False
 
     def _audit_failure(self, reason: str, username: str, connection: ServerConnection) -> None:
         peer = str(connection.remote_address[0]) if connection.remote_address else ""

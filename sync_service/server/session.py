@@ -140,6 +140,8 @@ class ClientSession:
             return
         self._queue.append((data, 0))
         self._wake.set()
+        if len(self._queue) > self.queue_max:  # pongs/errors to a client that never reads
+            self._slow()
 
     def _send_events(self, data: bytes, n: int) -> None:
         self._queue.append((data, n))

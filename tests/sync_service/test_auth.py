@@ -104,3 +104,16 @@ async def test_origin_allow_list(sqlite_url: str) -> None:
         async with Client.open(svc.url, "operator") as c:
             r = await c.command("focus.set", {"incident_id": None}, id=cid())
             assert r["ok"]
+
+
+async def test_password_guessing_is_throttled(sqlite_url: str) -> None:
+    from sync_service.server import app
+
+    async with service(sqlite_url) as svc:
+        for _ in range(app.FAIL_LIMIT):
+            assert await _status(svc.url, [basic("leader", "guess-guess")]) == 401
+        # now even the right password waits: no scrypt, no audit row per attempt
+        assert await _status(svc.url, [basic("leader")]) == 429
+        assert svc.server.throttled == 1
+        svc.server._failures.clear()  # the minute has passed
+        assert await _status(svc.url, [basic("leader")]) == 101
