@@ -8,6 +8,9 @@ again. Without a password a rejected token means "login needed".
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import os
 from dataclasses import dataclass
 
 # error codes the UI can show (loginFailed(str) carries one of these)
@@ -67,3 +70,32 @@ class Credentials:
     def forget(self) -> None:
         self.password = None
         self.token = None
+
+
+# ---- offline verification -------------------------------------------------------------------
+# The offline cache opens without the service, so the service cannot check the password then.
+# After each successful online login we keep a salted scrypt verifier of the password (never
+# the password) beside the cache; the cache is shown only to someone who types the same
+# password (or holds the same session token) again.
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def make_verifier(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def check_verifier(password: str, verifier: str) -> bool:
+    try:
+        kind, salt_hex, digest_hex = verifier.split("$")
+        if kind != "scrypt":
+            return False
+        digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), dklen=32, **_SCRYPT)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest.hex(), digest_hex)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

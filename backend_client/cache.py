@@ -119,6 +119,22 @@ class OfflineCache:
             store.set_session(cached.session)
         return cached
 
+    # ---- who may open it offline (see backend_client.auth) -------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        conn = localdb.connect(self.path)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        conn = localdb.connect(self.path)
+        try:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        finally:
+            conn.close()
+
     def clear(self) -> None:
         conn = localdb.connect(self.path)
         try:

@@ -25,7 +25,15 @@ from app.commandbus import CommandResult
 from app.signals import Signal
 from app.store import Connection, SessionInfo, StateStore
 from backend_client import localdb
-from backend_client.auth import FORBIDDEN, LOGIN_NEEDED, Credentials, LoginFailed
+from backend_client.auth import (
+    FORBIDDEN,
+    LOGIN_NEEDED,
+    Credentials,
+    LoginFailed,
+    check_verifier,
+    make_verifier,
+    token_digest,
+)
 from backend_client.cache import OfflineCache
 from backend_client.dispatch import CommandDispatcher
 from backend_client.feeder import StoreFeeder
@@ -47,7 +55,9 @@ from protocol.frames import (
 log = logging.getLogger(__name__)
 
 CLIENT_NAME = "ioc-console/0.1"
-_AUTH_CLOSE_CODES = {4001, 4401}  # service closing after the handshake because the session ended
+_AUTH_CLOSE_CODES = {4001, 4401}
+_PW_VERIFIER = "password_verifier"
+_TOKEN_DIGEST = "token_sha256"  # service closing after the handshake because the session ended
 
 
 class ConsoleClient:
@@ -80,11 +90,13 @@ class ConsoleClient:
         self._synced = False  # we hold state at store.seq (snapshot or cache): resume from it
         self._saved_seq = -1
         self._welcomed = False  # the current connection got as far as Welcome
+        self._bg: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ----------------------------------------------------------------------------
     def login(self, user: str, password: str) -> None:
         """Start (or restart) with these credentials. Must be called on the running loop."""
         self._open_local(user)
+        self._load_cache_if_allowed(password=password)
         self.creds = Credentials(user=user, password=password)
         self.last_error = None
         self._start()
@@ -92,6 +104,7 @@ class ConsoleClient:
     def resume_with_token(self, user: str, token: str) -> None:
         """Start with a session token only (a rejected token then means "login needed")."""
         self._open_local(user)
+        self._load_cache_if_allowed(token=token)
         self.creds = Credentials(user=user, token=token)
         self.last_error = None
         self._start()
@@ -117,12 +130,32 @@ class ConsoleClient:
                                             retry_after_s=self.timings.retry_after_s,
                                             send_rate_per_s=self.timings.send_rate_per_s)
         self.dispatcher.command_finished.connect(self._on_dispatcher_finished)
+
+    def _load_cache_if_allowed(self, *, password: str | None = None, token: str | None = None) -> None:
+        """Show the last known state at once - but only to whoever proves to be the user who
+        saved it (the service cannot check while it is unreachable). Resumes from its seq."""
+        if self._synced or self.cache is None:
+            return
+        verifier = self.cache.get_meta(_PW_VERIFIER)
+        allowed = (password is not None and verifier is not None and check_verifier(password, verifier)) or (
+            bool(token) and self.cache.get_meta(_TOKEN_DIGEST) == token_digest(token or ""))
+        if not allowed:
+            return  # the service decides; offline this user sees no cached data
         cached = self.cache.load_into(self.store)
         if cached is not None:
-            # the last known state, shown at once; we resume from its seq when the service answers
             self._synced = True
             self._saved_seq = cached.seq
             self.cache_loaded_seq = cached.seq
+
+    def _remember_login(self, password: str | None, token: str) -> None:
+        """After a Welcome (worker thread): what lets this user reopen the cache offline."""
+        if self.cache is None:
+            return
+        if password is not None:
+            old = self.cache.get_meta(_PW_VERIFIER)
+            if old is None or not check_verifier(password, old):
+                self.cache.set_meta(_PW_VERIFIER, make_verifier(password))
+        self.cache.set_meta(_TOKEN_DIGEST, token_digest(token))
 
     def _on_dispatcher_finished(self, cid: str, res: CommandResult) -> None:
         self.command_finished.emit(cid, res)
@@ -148,6 +181,9 @@ class ConsoleClient:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._task = self._cache_task = None
+        for bg in list(self._bg):
+            with contextlib.suppress(Exception):
+                await bg
         if self._transport is not None:
             await self._transport.close()
             self._transport = None
@@ -165,6 +201,10 @@ class ConsoleClient:
         await self.stop()
         if self.creds is not None:
             self.creds.forget()
+        # nothing of this user stays on screen; the next login reopens the cache after checking
+        self.store.load({"seq": 0, "data_ts": None})
+        self.store.set_session(SessionInfo())
+        self._synced = False
 
     def close(self) -> None:
         if self.dispatcher is not None:
@@ -274,7 +314,12 @@ class ConsoleClient:
     def _on_welcome(self, t: Transport, w: Welcome, asked_resume: bool) -> None:
         self.connects += 1
         self.backoff.reset()
-        self._creds().token = w.session
+        creds = self._creds()
+        creds.token = w.session
+        task = asyncio.get_running_loop().create_task(
+            asyncio.to_thread(self._remember_login, creds.password, w.session))
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
         # never declare a link dead faster than the service promises to speak
         t.set_dead_after(max(self.timings.dead_after_s, 1.5 * w.heartbeat_s))
         self.feeder.on_welcome(w, asked_resume)

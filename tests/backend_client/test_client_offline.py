@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.store import Connection, SessionInfo, StateStore
 from backend_client import localdb
+from backend_client.auth import make_verifier, token_digest
 from backend_client.cache import OfflineCache
 from backend_client.client import ConsoleClient
 from backend_client.outbox import Outbox
@@ -15,7 +16,8 @@ from tests.backend_client.data import alert, town
 from tests.backend_client.helpers import FAST, free_port, wait_for
 
 
-def _seed_cache(tmp_path: Path, url: str, user: str) -> StateStore:
+def _seed_cache(tmp_path: Path, url: str, user: str, password: str = "password-1") -> StateStore:
+    """The state a console saved after an earlier online login of `user` with `password`."""
     s = StateStore()
     s.begin_snapshot(100)
     s.snapshot_part("towns", [town()])
@@ -25,7 +27,10 @@ def _seed_cache(tmp_path: Path, url: str, user: str) -> StateStore:
     s.data_ts = time.time() - 3600  # an hour-old picture of the city
     s.set_session(SessionInfo(user=user, role="duty_officer",
                               permissions=frozenset({"alert.ack", "alert.note"})))
-    OfflineCache(localdb.db_path(url, user, tmp_path)).save_sync(s)
+    cache = OfflineCache(localdb.db_path(url, user, tmp_path))
+    cache.save_sync(s)
+    cache.set_meta("password_verifier", make_verifier(password))
+    cache.set_meta("token_sha256", token_digest("tok-" + user))
     return s
 
 
@@ -81,13 +86,39 @@ async def test_switching_user_never_shows_the_previous_users_data(tmp_path: Path
     _seed_cache(tmp_path, url, "bureau_water")
     store = StateStore()
     client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
-    client.login("bureau_water", "pw")
+    client.login("bureau_water", "password-1")
     assert store.alerts
     await client.logout()
     client.login("bureau_fire", "pw")
     try:
         assert store.alerts == {}
         assert store.session.user == ""
+    finally:
+        await client.stop()
+        client.close()
+
+
+async def test_cache_opens_offline_only_for_the_user_who_saved_it(tmp_path: Path) -> None:
+    url = f"ws://127.0.0.1:{free_port()}"
+    _seed_cache(tmp_path, url, "duty1", password="right-password")
+    store = StateStore()
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    client.login("duty1", "a-guess")
+    try:
+        await wait_for(lambda: store.connection == Connection.OFFLINE)
+        assert store.alerts == {}  # the service cannot check now: nothing is shown
+        assert store.data_ts is None
+    finally:
+        await client.stop()
+    client.login("duty1", "right-password")
+    try:
+        assert set(store.alerts) == {1, 2, 3}
+    finally:
+        await client.logout()
+    assert store.alerts == {}  # logged out: nothing of this user stays on screen
+    client.resume_with_token("duty1", "tok-duty1")  # the session token saved beside it
+    try:
+        assert store.seq == 120
     finally:
         await client.stop()
         client.close()
