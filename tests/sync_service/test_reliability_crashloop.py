@@ -142,6 +142,7 @@ class Console:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(420)  # longer than the suite's 300 s default: the run itself is minutes
 async def test_crash_loop_sigkill_every_0_5_to_3_s_for_2_min_at_1000_readings_per_s(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'ioc.db'}"
     proc = ServiceProcess(db_url, log_path=tmp_path / "service.log")

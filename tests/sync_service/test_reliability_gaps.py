@@ -62,6 +62,7 @@ async def _session_with_gap(url: str, gap_s: float, got: list[int], modes: list[
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # longer than the suite's 300 s default: the run itself is minutes
 async def test_reconnect_gaps_1s_30s_5min_at_100_events_per_s(sqlite_url: str, tmp_path) -> None:  # noqa: ANN001
     gaps = {"1s": 1.0, "30s": 30.0, "5min": LONG_GAP_S}
     async with service(sqlite_url) as svc, \
