@@ -102,6 +102,7 @@ def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path) -> None:
         await wait_for(lambda: aid in store.alerts, what="the alert in the store")
         bridge.logout()
         await wait_for(lambda: states[-1] == "offline", what="offline after logout")
+        await wait_for(lambda: store.session.user == "", what="logout finished")
 
     try:
         _run(qapp, main())
