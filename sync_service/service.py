@@ -25,12 +25,15 @@ import subprocess
 import sys
 from typing import Any
 
+from sqlalchemy import func, select
+
 from sync_service.commands import load_all
 from sync_service.commands.dispatch import Dispatcher
 from sync_service.config import ServiceConfig
 from sync_service.context import ServiceContext
 from sync_service.db.database import Database
 from sync_service.db.engine import make_engine, migrate
+from sync_service.db.models import Device
 from sync_service.hub import Hub
 from sync_service.seed import data_dir, seed_reference, seed_users
 from sync_service.server.app import SyncServer
@@ -146,6 +149,9 @@ class SyncService:
             return
         cfg = self.config
         assert self.ctx is not None
+        have = await self.ctx.db.read(lambda s: s.scalar(select(func.count()).select_from(Device)) or 0)
+        if have >= cfg.sim_devices:
+            return  # provisioned on an earlier start: building the city again costs seconds
         city = await asyncio.to_thread(city_mod.build_city, cfg.sim_seed, cfg.sim_devices)
         n = await self.ctx.db.write(lambda s: prov_mod.provision(s, city, cfg.sim_secret))
         log.info("simulated city provisioned: %s", n)
