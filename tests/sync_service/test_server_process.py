@@ -55,3 +55,17 @@ async def test_seeding_is_idempotent_and_admin_password_generated_once(tmp_path:
     async with service(url, admin_password="", demo_users=True) as svc3:
         assert await svc3.ctx.db.read(counts) == first
     assert first == (34, 10, 14, 17, 6)  # admin + 5 demo accounts
+
+
+async def test_simulate_provisions_the_city_and_runs_the_simulator(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ioc.db'}"
+    async with service(url, parts=("sync_service.ingest", "sync_service.alerts"), simulate=True,
+                       sim_devices=300, sim_speed=10.0) as svc:
+        sim = svc._sim
+        assert sim is not None
+        assert sim.poll() is None  # the ioc-sim child runs
+        async with Client.open(svc.url, "operator") as c:
+            r = await c.query("devices.list", {"limit": 5})
+            assert r["data"]["total"] == 300
+            assert len(c.snapshot["resources"]) > 0  # fire stations, vehicles... provisioned too
+    assert sim.poll() is not None  # stopped with the service
