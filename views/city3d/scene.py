@@ -220,7 +220,7 @@ class CityScene:
 
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
     def set_highlight(self, name: str, rows: np.ndarray, rgb: np.ndarray, *, grow: float = 1.0,
-                      lift: float = 0.6, markers: bool = True, marker_size: float = 14.0) -> None:
+                      lift: float = 0.6, markers: bool = True, marker_size: float = 14.0, lit: bool = False) -> None:
         """An unlit layer of whole buildings (full prisms, slightly grown so it wins the depth
         test over the tile below) in the given colours, with screen-size markers on the roofs
         so that it stays visible at the city overview."""
@@ -239,7 +239,7 @@ class CityScene:
         colour_of = dict(zip(rows.tolist(), range(len(rows)), strict=True))
         tri_rgb = np.asarray(rgb, np.uint8)[[colour_of[r] for r in mesh.row.tolist()]]
         pd = _polydata(mesh, tri_rgb)
-        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=False, show_scalar_bar=False,
+        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=lit, show_scalar_bar=False,
                                               reset_camera=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
@@ -269,7 +269,12 @@ class CityScene:
     def clear_layer(self, name: str) -> None:
         for n in (name, name + ":markers"):
             actor = self._layers.pop(n, None)
-            if actor is not None:
+            if actor is None:
+                continue
+            remover = getattr(actor, "remove_from_scene", None)
+            if remover is not None:  # 2D label actors
+                remover()
+            else:
                 self.pl.remove_actor(actor, render=False)
 
     def set_layer(self, name: str, actor: Any) -> None:
@@ -309,10 +314,16 @@ class CityScene:
     def overview(self) -> None:
         if not len(self.table):
             return
-        x0, x1 = np.percentile(self.table.cx, [0.5, 99.5])
-        y0, y1 = np.percentile(self.table.cy, [0.5, 99.5])
-        span = max(x1 - x0, (y1 - y0) * 1.6)
-        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2 - span * 0.05, span * 1.05, 0.0, 58.0)
+        x0, x1 = np.percentile(self.table.cx, [0.2, 99.8])
+        y0, y1 = np.percentile(self.table.cy, [0.2, 99.8])
+        w, h = self.pl.window_size
+        aspect = w / max(h, 1)
+        half_fov = math.tan(math.radians(self.pl.camera.GetViewAngle() / 2))
+        # the whole city in view: its width against the horizontal field, its depth (seen at
+        # the elevation, so foreshortened) against the vertical one
+        el = 62.0
+        need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
+        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2, need / (2 * half_fov) * 1.08, 0.0, el)
 
     def set_2d(self, on: bool) -> None:
         st = self.camera_state()

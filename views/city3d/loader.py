@@ -1,0 +1,99 @@
+"""Getting the city to the console: local cache first, then the service tile by tile.
+
+1. The newest local cache (citymodel.cache) opens the city at once, online or offline.
+2. buildings.get with no arguments returns the manifest and the data version. When the cache is
+   of that version, done; otherwise every 1 km tile is fetched (a few queries in flight at a
+   time), the table is assembled, written to the cache, and handed over.
+Only the CommandSink is used: the view never touches the network or the database itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir
+
+from app.commandbus import CommandSink
+from citymodel.buildings import BuildingTable
+from citymodel.cache import CityCache
+from citymodel.wire import decode_table
+
+log = logging.getLogger(__name__)
+
+IN_FLIGHT = 4  # tile queries in flight at once
+
+
+def cache_dir() -> Path:
+    """IOC_CITY_CACHE_DIR, else the user's cache directory."""
+    env = os.environ.get("IOC_CITY_CACHE_DIR")
+    return Path(env) if env else Path(user_cache_dir("ioc-console", appauthor=False)) / "city"
+
+
+class CityLoader:
+    def __init__(self, commands: CommandSink, cache: CityCache | None = None) -> None:
+        self.commands = commands
+        self.cache = cache or CityCache(cache_dir())
+        self.latest_file = self.cache.dir / "latest.json"
+        self.progress: Callable[[int, int], None] | None = None  # (tiles done, tiles total)
+
+    def cached(self) -> tuple[BuildingTable | None, str | None]:
+        """The newest cached city and its version (or None, None)."""
+        try:
+            version = json.loads(self.latest_file.read_text())["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None, None
+        table = self.cache.load(version)
+        return (table, version) if table is not None else (None, None)
+
+    async def fetch(self, have_version: str | None) -> tuple[BuildingTable | None, str | None, str]:
+        """Ask the service. Returns (table or None when the cache is current, version, status)
+        where status is "current", "fetched", "empty" or an error text."""
+        res = await self.commands.query("buildings.get", {})
+        if not res.ok or res.data is None:
+            return None, have_version, f"{res.error_code}: {res.error_message}"
+        version = str(res.data.get("version", ""))
+        tiles = sorted(res.data.get("tiles", {}))
+        if not tiles:
+            return None, have_version, "empty"
+        if version == have_version:
+            return None, version, "current"
+        parts: list[BuildingTable] = []
+        sem = asyncio.Semaphore(IN_FLIGHT)
+        done = 0
+
+        async def one(tile: str) -> None:
+            nonlocal done
+            async with sem:
+                r = await self.commands.query("buildings.get", {"tile": tile})
+            if not r.ok or r.data is None:
+                raise RuntimeError(f"tile {tile}: {r.error_code}: {r.error_message}")
+            parts.append(decode_table(r.data["buildings"]))
+            done += 1
+            if self.progress is not None:
+                self.progress(done, len(tiles))
+
+        try:
+            await asyncio.gather(*(one(t) for t in tiles))
+        except (RuntimeError, ValueError) as exc:
+            return None, have_version, str(exc)
+        table = BuildingTable.concat(parts)
+        table = table.take(table.id.argsort(kind="stable"))
+        self.save(table, version)
+        return table, version, "fetched"
+
+    def save(self, table: BuildingTable, version: str) -> None:
+        try:
+            self.cache.save(version, table, {"version": version})
+            self.latest_file.write_text(json.dumps({"version": version}))
+        except OSError as exc:  # a full disk must not stop the view; next time it refetches
+            log.warning("could not write the city cache: %s", exc)
+
+
+def summarize(table: BuildingTable | None) -> dict[str, Any]:
+    return {"buildings": 0 if table is None else len(table)}

@@ -1,0 +1,89 @@
+"""Measuring in the scene: distance, building height, ground polygon area (drawn, labelled).
+
+The numbers come from citymodel.measure; this module only collects clicked points and draws
+lines and labels as scene layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyvista as pv
+
+from citymodel import measure
+from views.city3d.overlays import label_layer
+from views.city3d.scene import CityScene
+
+MEASURE_RGB = (255, 235, 60)
+
+
+class MeasureTool:
+    """mode: "distance" (two points), "height" (one building), "area" (a ground polygon)."""
+
+    def __init__(self, scene: CityScene) -> None:
+        self.scene = scene
+        self.mode = "distance"
+        self.points: list[np.ndarray] = []
+        self.text = ""
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.clear()
+
+    def clear(self) -> None:
+        self.points = []
+        self.text = ""
+        for name in ("measure_line", "measure_pts", "measure_label"):
+            self.scene.clear_layer(name)
+
+    def add_point(self, p: np.ndarray) -> str:
+        """A clicked world point (on a roof, a wall or the ground); returns the result text."""
+        if self.mode == "distance":
+            if len(self.points) >= 2:
+                self.points = []
+            self.points.append(np.asarray(p, float))
+            if len(self.points) == 2:
+                a, b = self.points
+                d3 = measure.distance(tuple(a), tuple(b))
+                dg = measure.ground_distance(tuple(a), tuple(b))
+                self.text = f"距离 {d3:.1f} m（水平 {dg:.1f} m，高差 {abs(b[2] - a[2]):.1f} m）"
+            else:
+                self.text = "测距：请点击第二个点"
+        elif self.mode == "area":
+            q = np.asarray(p, float).copy()
+            q[2] = 0.0
+            self.points.append(q)
+            if len(self.points) >= 3:
+                m = measure.polygon_area([tuple(x) for x in self.points])
+                self.text = f"面积 {m.area_m2:.0f} m²（周长 {m.perimeter_m:.0f} m{'，已修复自相交' if m.repaired else ''}）"
+            else:
+                self.text = f"测面积：已取 {len(self.points)} 点，至少 3 点"
+        self._draw()
+        return self.text
+
+    def show_height(self, row: int) -> str:
+        t = self.scene.table
+        h = measure.building_height(t, row)
+        base = np.array([t.cx[row], t.cy[row], 0.0])
+        self.points = [base, base + (0, 0, float(t.height[row]))]
+        self.text = f"建筑高度 {h['height_m']:.1f} m，{h['floors']} 层（层高约 {h['storey_m']:.1f} m）"
+        self._draw()
+        return self.text
+
+    def _draw(self) -> None:
+        sc = self.scene
+        if not self.points:
+            return
+        loc = np.array([sc.local(p[0], p[1], p[2] + 0.5) for p in self.points])
+        closed = self.mode == "area" and len(loc) >= 3
+        if len(loc) >= 2:
+            path = np.vstack((loc, loc[:1])) if closed else loc
+            line = pv.lines_from_points(path)
+            sc.set_layer("measure_line", sc.pl.add_mesh(line, color=MEASURE_RGB, line_width=3, lighting=False,
+                                                        reset_camera=False, pickable=False, name="measure-line"))
+        pts = pv.PolyData(loc)
+        sc.set_layer("measure_pts", sc.pl.add_mesh(pts, color=MEASURE_RGB, style="points", point_size=9,
+                                                   lighting=False, reset_camera=False, pickable=False,
+                                                   name="measure-pts"))
+        if self.text and len(loc) >= 2:
+            anchor = loc.mean(axis=0) if closed else (loc[-1] + loc[-2]) / 2
+            label_layer(sc, "measure_label", anchor[None, :], [self.text], size=16, rgb=(1.0, 0.92, 0.3))

@@ -1,0 +1,350 @@
+"""The 3D city view (QWidget): a pyvistaqt QtInteractor showing the CityScene, a toolbar and a
+side panel with the building card, measurements and surroundings.
+
+Store signals only mark parts dirty; a 10 Hz timer applies them and renders once (a burst of
+2,000 events costs one redraw). Queries and commands go through the CommandSink only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
+
+from app.commandbus import CommandResult, CommandSink
+from app.store import StateStore
+from citymodel.buildings import BuildingTable
+from citymodel.picking import pick
+from citymodel.surroundings import surroundings
+from views.city3d import live
+from views.city3d.camera import FPS, FlyTo, street_view, town_bookmarks
+from views.city3d.card import building_card, surroundings_card
+from views.city3d.loader import CityLoader
+from views.city3d.scene import CityScene, configure_pyvista
+from views.city3d.toolbar import CityToolbar
+from views.city3d.tools import MeasureTool
+
+log = logging.getLogger(__name__)
+REFRESH_MS = 100
+
+
+class CityView(QWidget):
+    def __init__(self, store: StateStore, commands: CommandSink, parent: QWidget | None = None, *,
+                 table: BuildingTable | None = None, loader: CityLoader | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CityView")
+        self.store, self.commands = store, commands
+        self.scene: CityScene | None = None
+        self.measure: MeasureTool | None = None
+        self.selected: int | None = None
+        self.surroundings: dict[str, Any] | None = None
+        self._dirty: set[str] = set()
+        self._press: tuple[int, int] | None = None
+        self._fly: FlyTo | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._cards: dict[str, Any] = {"devices": None, "key_units": None}
+        self.key_units: list[dict[str, Any]] = []
+        self.panel_mode = "card"  # what the side panel shows: card | surroundings | measure
+        self.bookmarks = town_bookmarks()
+        configure_pyvista()
+        self.toolbar = CityToolbar(self)
+        self.plotter = QtInteractor(self, multi_samples=0, auto_update=False)
+        self.plotter.set_background((0.05, 0.07, 0.11))
+        self.panel = QTextBrowser(objectName="CityCard")
+        self.panel.setMinimumWidth(260)
+        self.status = QLabel("正在加载城市模型…", objectName="CityStatus")
+        split = QSplitter(self)
+        split.addWidget(self.plotter)
+        split.addWidget(self.panel)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(self.toolbar, 1)
+        top.addWidget(self.status)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        self.toolbar.connect_view(self)
+        self._timer = QTimer(self, interval=REFRESH_MS, timeout=self._on_timer_tick)
+        self._fly_timer = QTimer(self, interval=1000 // FPS, timeout=self._on_fly_tick)
+        iren = self.plotter.iren
+        iren.add_observer("LeftButtonPressEvent", self._on_vtk_press)
+        iren.add_observer("LeftButtonReleaseEvent", self._on_vtk_release)
+        for sig, slot in ((store.alerts_changed, self._on_store_alerts_changed),
+                          (store.resources_changed, self._on_store_resources_changed),
+                          (store.incidents_changed, self._on_store_incidents_changed),
+                          (store.stats_changed, self._on_store_stats_changed),
+                          (store.focus_changed, self._on_store_focus_changed),
+                          (store.surroundings_changed, self._on_store_surroundings_changed),
+                          (store.reset, self._on_store_reset)):
+            sig.connect(slot)
+        self.loader = loader or CityLoader(commands)
+        self._timer.start()
+        if table is not None:
+            self.open_table(table)
+        else:
+            cached, version = self.loader.cached()
+            if cached is not None:
+                self.open_table(cached)
+            self._spawn(self._fetch(version))
+
+    # ---- opening the city ----------------------------------------------------------------
+    def open_table(self, table: BuildingTable) -> None:
+        if self.scene is not None:
+            self.plotter.clear()
+        self.scene = CityScene(self.plotter, table, self.toolbar.colour_mode())
+        self.measure = MeasureTool(self.scene)
+        self.scene.overview()
+        self.status.setText(f"{len(table):,} 栋建筑")
+        self._dirty |= {"alerts", "resources", "incidents", "devices", "towns"}
+        self._load_key_units()
+
+    def _load_key_units(self) -> None:
+        """Key units (六熟悉) as an overlay; a role without fire-domain access gets none."""
+        fut = self.commands.query("keyunits.list", {"limit": 5000})
+
+        def done(f: Any) -> None:
+            try:
+                res: CommandResult = f.result()
+            except Exception:  # transport failure: no key-unit overlay this time
+                return
+            self.key_units = res.data.get("items", []) if res.ok and res.data else []
+            self.mark("key_units")
+
+        fut.add_done_callback(done) if not fut.done() else done(fut)
+
+    async def _fetch(self, have: str | None) -> None:
+        self.loader.progress = lambda d, n: self.status.setText(f"下载城市模型 {d}/{n}")
+        table, _, status = await self.loader.fetch(have)
+        if table is not None:
+            self.open_table(table)
+        elif self.scene is None:
+            self.status.setText("城市模型不可用" if status != "empty" else "服务端无建筑数据")
+
+    def _spawn(self, coro: Any) -> None:
+        """Run a coroutine on the running asyncio loop (qasync); without one (a plain Qt
+        test), it is closed unrun: the view then works from what it was given."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            return
+        task = loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- store signals: mark dirty --------------------------------------------------------
+    def _on_store_alerts_changed(self, _ids: set[int]) -> None:
+        self._dirty.add("alerts")
+
+    def _on_store_resources_changed(self, _ids: set[int]) -> None:
+        self._dirty.add("resources")
+
+    def _on_store_incidents_changed(self, _ids: set[int]) -> None:
+        self._dirty.add("incidents")
+
+    def _on_store_stats_changed(self) -> None:
+        self._dirty.add("devices")
+
+    def _on_store_reset(self) -> None:
+        self._dirty |= {"alerts", "resources", "incidents", "devices", "towns"}
+
+    def _on_store_focus_changed(self, focus: Any) -> None:
+        if focus is None or focus.incident_id is None or self.scene is None:
+            return
+        inc = self.store.incidents.get(focus.incident_id)
+        where = live.incident_xyz(self.scene, inc) if inc is not None else None
+        if where is not None:
+            self.fly_to(street_view(*where))
+
+    def _on_store_surroundings_changed(self, res: dict[str, Any] | None) -> None:
+        if res:
+            self.show_surroundings(res)
+
+    # ---- refresh --------------------------------------------------------------------------
+    def _on_timer_tick(self) -> None:
+        if self.scene is None or not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, set()
+        vis = self.toolbar.overlay_visibility()
+        if "alerts" in dirty:
+            self.scene.set_alerts(live.alert_levels(self.store))
+        if "resources" in dirty:
+            live.draw_resources(self.scene, self.store, vis)
+        if "incidents" in dirty:
+            live.draw_incidents(self.scene, self.store, vis.get("incident", True))
+        if "devices" in dirty:
+            live.draw_device_clusters(self.scene, self.store, vis.get("device", True))
+        if "key_units" in dirty or "resources" in dirty:
+            live.draw_key_units(self.scene, self.key_units, vis.get("key_unit", True))
+        if "towns" in dirty:
+            live.draw_towns(self.scene, self.store)
+        if "card" in dirty and self.selected is not None and self.panel_mode == "card":
+            self._show_card(self.selected)
+        self.render()
+
+    def render(self) -> None:
+        self.plotter.render()
+        self.plotter.ren_win.Render()
+
+    def mark(self, *parts: str) -> None:
+        self._dirty |= set(parts)
+
+    # ---- camera ---------------------------------------------------------------------------
+    def fly_to(self, target: dict[str, float]) -> None:
+        if self.scene is None:
+            return
+        self._fly = FlyTo(self.scene.camera_state(), target, self._apply_camera)
+        self._fly_timer.start()
+
+    def _apply_camera(self, st: dict[str, float]) -> None:
+        assert self.scene is not None
+        self.scene.set_camera(st["x"], st["y"], st["dist"], st["azimuth"], st["elevation"], st.get("z", 0.0))
+
+    def _on_fly_tick(self) -> None:
+        if self._fly is None or not self._fly.step():
+            self._fly_timer.stop()
+            self._fly = None
+        self.render()
+
+    def go_town(self, code: str) -> None:
+        if code == "overview" and self.scene is not None:
+            st = self.scene.camera_state()
+            self.scene.overview()
+            target = self.scene.camera_state()
+            self._apply_camera(st)
+            self.fly_to(target)
+        elif code in self.bookmarks:
+            self.fly_to(self.bookmarks[code])
+
+    def set_2d(self, on: bool) -> None:
+        if self.scene is not None:
+            self.scene.set_2d(on)
+            self.render()
+
+    def set_colour_mode(self, mode: str) -> None:
+        if self.scene is not None:
+            self.scene.set_colour_mode(mode)
+            self.render()
+
+    # ---- clicks ---------------------------------------------------------------------------
+    def _on_vtk_press(self, *_: Any) -> None:
+        self._press = self.plotter.iren.interactor.GetEventPosition()
+
+    def _on_vtk_release(self, *_: Any) -> None:
+        pos = self.plotter.iren.interactor.GetEventPosition()
+        if self._press is not None and abs(pos[0] - self._press[0]) + abs(pos[1] - self._press[1]) <= 4:
+            self.click(int(pos[0]), int(pos[1]))
+        self._press = None
+
+    def click(self, x: int, y: int) -> int | None:
+        """A click at display pixel (x, y) (VTK coordinates) with the current tool; returns the
+        building row hit, if any."""
+        if self.scene is None or self.measure is None:
+            return None
+        o, d = self.scene.ray(x, y)
+        hit = pick(self.scene.table, self.scene.index, o, d)
+        tool = self.toolbar.tool()
+        if tool == "pick":
+            self.select(hit[0] if hit else None)
+        elif tool == "height":
+            if hit:
+                self.panel.setHtml(f"<h3>测高</h3><p>{self.measure.show_height(hit[0])}</p>")
+                self.panel_mode = "measure"
+        else:
+            p = hit[1] if hit else self.scene.ground_point(x, y)
+            if p is not None:
+                if self.measure.mode != tool:
+                    self.measure.set_mode(tool)
+                self.panel.setHtml(f"<h3>测量</h3><p>{self.measure.add_point(p)}</p>")
+                self.panel_mode = "measure"
+        self.render()
+        return hit[0] if hit else None
+
+    def select(self, row: int | None) -> None:
+        assert self.scene is not None
+        self.selected = row
+        self.scene.set_selected(row)
+        if row is None:
+            self.panel.clear()
+            return
+        self._cards = {"devices": None, "key_units": None}
+        self.panel_mode = "card"
+        self._show_card(row)
+        bid = int(self.scene.table.id[row])
+        self._query("devices.list", {"building_id": bid, "limit": 200}, "devices")
+        self._query("keyunits.list", {"building_id": bid}, "key_units")
+
+    def _query(self, name: str, args: dict[str, Any], slot: str) -> None:
+        fut = self.commands.query(name, args)
+
+        def done(f: Any) -> None:
+            try:
+                res: CommandResult = f.result()
+            except Exception:  # transport failure: the card shows what it has
+                return
+            self._cards[slot] = res.data.get("items", []) if res.ok and res.data else []
+            self.mark("card")
+
+        if fut.done():
+            done(fut)
+        else:
+            fut.add_done_callback(done)
+
+    def _show_card(self, row: int) -> None:
+        assert self.scene is not None
+        rec = self.scene.table.record(row)
+        alerts = [a for a in self.store.alerts.values() if a.building_id == rec["id"]]
+        self.panel.setHtml(building_card(rec, alerts, self._cards.get("devices"), self._cards.get("key_units")))
+
+    # ---- surroundings ---------------------------------------------------------------------
+    def request_surroundings(self, radius: float) -> dict[str, Any] | None:
+        """Surroundings of the focused incident, else the selected building, else the view's
+        centre: computed here at once, and sent to the service so every hall gets it."""
+        if self.scene is None:
+            return None
+        centre = live.surroundings_centre(self.scene, self.store, self.selected)
+        lon, lat, incident_id = centre
+        t = self.scene.table
+        x, y = (float(v) for v in live.to_xy(lon, lat))
+        rows = self.scene.index.rows_near(x, y, radius + 200.0)
+        res = surroundings(t, lon, lat, radius, [r.model_dump(mode="json") for r in self.store.resources.values()],
+                           rows=rows, incident_id=incident_id)
+        self.show_surroundings(res)
+        args: dict[str, Any] = {"radius_m": radius}
+        if incident_id is not None:
+            args["incident_id"] = incident_id
+        else:
+            args |= {"lon": lon, "lat": lat}
+        self.commands.send("surroundings.query", args)
+        return res
+
+    def show_surroundings(self, res: dict[str, Any]) -> None:
+        if self.scene is None:
+            return
+        self.surroundings = res
+        live.draw_surroundings(self.scene, res)
+        self.panel.setHtml(surroundings_card(res))
+        self.panel_mode = "surroundings"
+        self.render()
+
+    # ---- teardown -------------------------------------------------------------------------
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._fly_timer.stop()
+        for t in list(self._tasks):
+            t.cancel()
+        if self.scene is not None:
+            self.scene.close()
+            self.scene = None
+        self.plotter.close()
+
