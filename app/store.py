@@ -7,6 +7,7 @@ applies anything twice. A snapshot is built aside and swapped in whole at its en
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from app.signals import Signal
 from protocol import events as ek
@@ -33,6 +34,8 @@ from protocol.entities import (
 )
 from protocol.enums import AlertState, Level
 from protocol.frames import Event
+
+log = logging.getLogger(__name__)
 
 METRICS_HISTORY = 720  # ticks kept for sparklines and live trends (an hour at 5 s)
 
@@ -114,6 +117,7 @@ class StateStore:
         self.data_ts: float | None = None  # when the data was last known fresh (for offline age)
         self.session = SessionInfo()
         self.snapshot_reloads = 0
+        self.bad_events = 0  # events that did not validate (skipped and logged, never fatal)
         self._pending: _Collections | None = None
         self._pending_seq = 0
         self._announced_red: set[int] = set()
@@ -191,7 +195,13 @@ class StateStore:
                 continue
             self.seq = ev.seq
             applied += 1
-            self._apply_one(ev, touched, flags)
+            try:
+                self._apply_one(ev, touched, flags)
+            except (ValidationError, KeyError, TypeError, ValueError) as exc:
+                # one malformed event (a newer or buggy service) must not stop the rest of
+                # the batch nor the connection: skipped, counted and logged
+                self.bad_events += 1
+                log.warning("skipping event seq %s (%s): %s", ev.seq, ev.kind, exc)
         if applied:
             self.data_ts = time.time()
         self._emit(touched, flags)
@@ -298,7 +308,11 @@ def _load_collection(c: _Collections, collection: str, items: Any) -> None:
         model, key = spec
         target = getattr(c, collection)
         for it in items:
-            obj = model.model_validate(it)
+            try:
+                obj = model.model_validate(it)
+            except ValidationError as exc:  # skip the one bad item, keep the snapshot
+                log.warning("skipping a %s item that does not validate: %s", collection, exc)
+                continue
             target[getattr(obj, key)] = obj
     elif collection == "devices_stats":
         c.device_stats.update(_stats_table(items))

@@ -255,6 +255,10 @@ class ConsoleClient:
                 log.warning("service refused the connection: %s", exc)
             except TransportError as exc:
                 log.info("connection to %s ended: %s", self.url, exc)
+            except Exception:
+                # a frame we could not apply (a service newer than this console, or a bug):
+                # never a dead client - drop the connection, back off, resync from our seq
+                log.exception("connection to %s dropped after an unexpected error", self.url)
             # a link that just dropped is "reconnecting"; a service we cannot reach is "offline"
             was_online = self._welcomed
             self.store.set_connection(Connection.RECONNECTING if was_online else Connection.OFFLINE)

@@ -63,3 +63,25 @@ def test_half_received_snapshot_is_dropped_on_reconnect() -> None:
     f.on_events(Events(items=[_ev(2, 2)]))
     assert set(s.alerts) == {1, 2}
     assert s.seq == 2
+
+
+def test_malformed_event_is_skipped_not_fatal() -> None:
+    s = StateStore()
+    f = StoreFeeder(s)
+    changed: list[set[int]] = []
+    s.alerts_changed.connect(changed.append)
+    bad = Event(seq=2, ts=1, kind="alert.upsert", data={"id": 2, "level": "very"})
+    f.on_events(Events(items=[_ev(1, 1), bad, _ev(3, 3)]))
+    assert set(s.alerts) == {1, 3}  # the rest of the batch still applied
+    assert s.seq == 3
+    assert s.bad_events == 1
+    assert changed == [{1, 3}]
+
+
+def test_malformed_snapshot_item_is_skipped() -> None:
+    s = StateStore()
+    f = StoreFeeder(s)
+    f.on_snapshot_begin(SnapshotBegin(seq=5))
+    f.on_snapshot_part(SnapshotPart(collection="alerts", items=[alert(1), {"id": "x"}, alert(2)]))
+    f.on_snapshot_end(SnapshotEnd(seq=5))
+    assert set(s.alerts) == {1, 2}
