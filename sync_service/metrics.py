@@ -5,7 +5,7 @@ Every TICK_S: one metrics.tick event (small: it goes to every console)
 and, only when they changed, devices.stats (the full health table) and dq.counts.
 City keys: readings_per_s, values_per_s, devices_total, devices_online_pct, devices_offline,
 devices_faulty, alerts_open, alerts_red/orange/yellow/blue, alerts_unacked, incident_candidates,
-pm25_avg, rain_1h_max, water_level_max, gas_pressure_min, ingest_pending.
+pm25_avg, rain_1h_max, water_level_max, gas_pressure_min, ingest_pending, mqtt_dropped.
 Town keys (towns with data only): pm25, rain_1h, level, alerts_open, alerts_red.
 Readings come from the devices' last values in memory (online devices only); alert counts
 from the store (open alerts are few and indexed by state).
@@ -136,7 +136,9 @@ class Metrics:
         offline = sum(r["offline"] for r in stats)
         faulty = sum(r["faulty"] for r in stats)
         pipeline = self.ctx.components.get("ingest")
+        mqtt = self.ctx.components.get("mqtt")
         city: dict[str, Any] = {
+            "mqtt_dropped": getattr(mqtt, "dropped", 0),
             "readings_per_s": rps, "values_per_s": vps, "devices_total": len(reg.devices),
             "devices_online_pct": reg.online_pct(), "devices_offline": offline, "devices_faulty": faulty,
             "alerts_open": len(rows), "ingest_pending": pipeline.pending if pipeline is not None else 0,

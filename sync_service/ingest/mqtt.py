@@ -30,6 +30,37 @@ log = logging.getLogger(__name__)
 MAX_PAYLOAD = 8 << 20
 MAX_BATCH = 5000
 CONNECT_WAIT_S = 3.0
+MAX_QUEUED_BYTES = 64 << 20  # received, not yet handled; beyond this messages are dropped (counted)
+_aiomqtt_log = logging.getLogger(__name__ + ".client")
+_aiomqtt_log.setLevel(logging.ERROR)  # its per-message "queue full" warning; we log a summary
+
+
+class ByteBoundedQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """aiomqtt's incoming queue, bounded by payload bytes instead of message count: a pause of
+    the store must not let thousands of 500 kB gateway batches pile up in memory, while small
+    device messages can still queue by the hundred thousand. Overflow raises QueueFull, which
+    aiomqtt turns into a discarded message; `dropped` counts them."""
+
+    def __init__(self, maxsize: int = 0) -> None:
+        super().__init__(maxsize)
+        self.bytes = 0
+        self.dropped = 0
+
+    def put_nowait(self, item: Any) -> None:
+        size = len(getattr(item, "payload", b"") or b"")
+        if self.bytes + size > MAX_QUEUED_BYTES:
+            self.dropped += 1
+            raise asyncio.QueueFull
+        super().put_nowait(item)
+
+    def _put(self, item: Any) -> None:
+        self.bytes += len(getattr(item, "payload", b"") or b"")
+        super()._put(item)  # type: ignore[misc]
+
+    def _get(self) -> Any:
+        item = super()._get()  # type: ignore[misc]
+        self.bytes -= len(getattr(item, "payload", b"") or b"")
+        return item
 
 
 class MqttIngest:
@@ -41,6 +72,7 @@ class MqttIngest:
         self.connected = asyncio.Event()
         self.messages = 0
         self.errors = 0
+        self.dropped = 0  # messages discarded because handling fell too far behind
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -70,21 +102,32 @@ class MqttIngest:
         delay = 0.5
         while True:
             try:
-                async with aiomqtt.Client(cfg.mqtt_host, cfg.mqtt_port, identifier=ident[:64],
-                                          keepalive=30, max_queued_incoming_messages=100_000) as client:
+                async with aiomqtt.Client(cfg.mqtt_host, cfg.mqtt_port, identifier=ident[:64], keepalive=30,
+                                          queue_type=ByteBoundedQueue, logger=_aiomqtt_log) as client:
+                    queue = client._queue  # noqa: SLF001 - our ByteBoundedQueue, for its drop count
                     await client.subscribe(f"{self.prefix}/#", qos=1)
                     self.connected.set()
                     delay = 0.5
                     log.info("MQTT ingest subscribed to %s/# on %s:%s", self.prefix, cfg.mqtt_host, cfg.mqtt_port)
                     async for msg in client.messages:
                         if not self.pipeline.has_room():
-                            await self.pipeline.wait_room()  # the broker buffers meanwhile
+                            await self.pipeline.wait_room()  # the queue above fills meanwhile
                         await self.handle(str(msg.topic), msg.payload)
+                        if isinstance(queue, ByteBoundedQueue) and queue.dropped:
+                            self._note_dropped(queue.dropped)
+                            queue.dropped = 0
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
                 log.warning("MQTT connection lost (%s); reconnecting in %.1fs", exc, delay)
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, 30.0)
+
+    def _note_dropped(self, n: int) -> None:
+        self.dropped += n
+        now = time.monotonic()
+        if now - getattr(self, "_drop_logged", 0.0) > 10.0:
+            self._drop_logged = now
+            log.warning("MQTT ingest fell behind: %d messages dropped so far", self.dropped)
 
     async def handle(self, topic: str, payload: Any) -> Outcome:
         """One message. Never raises: anything unexpected is counted as malformed."""
