@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the service's HTTP ingest base URL (default %(default)s)")
     p.add_argument("--mqtt", type=_hostport, default=None, metavar="HOST:PORT",
                    help="publish readings to this MQTT broker; without it readings go over HTTP")
-    p.add_argument("--mqtt-prefix", default="ioc/v1")
+    p.add_argument("--mqtt-prefix", default=os.environ.get("IOC_MQTT_PREFIX", "ioc/v1"),
+                   help="topic prefix (default: IOC_MQTT_PREFIX, as the service reads it, else %(default)s)")
     p.add_argument("--seed", type=int, default=2024)
     p.add_argument("--devices", type=int, default=100_000)
     p.add_argument("--speed", type=_speed, default=1.0, help="model seconds per wall second (1-60)")

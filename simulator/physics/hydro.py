@@ -137,5 +137,5 @@ class Hydro:
         alpha = 0.30 - 0.1 * c
         rise = FLOOD_MAX_M * np.tanh(alpha * routed / FLOOD_MAX_M)  # banks overflow: rises saturate
         surge = sum((s(t) for s in self.surge), np.zeros_like(t)) * c**2
-        lv = base + season + tide + rise + surge + 0.01 * ctx.n(42, idx, k)
-        return {"level": np.round(lv, 3)}
+        lv = base + season + tide + rise + surge + 0.003 * ctx.n(42, idx, k)
+        return {"level": np.round(lv, 4)}

@@ -38,8 +38,10 @@ def smoke_detector(ctx: Ctx, idx: np.ndarray, t: np.ndarray, k: np.ndarray) -> d
 def fire_detector(ctx: Ctx, idx: np.ndarray, t: np.ndarray, k: np.ndarray) -> dict[str, np.ndarray]:
     w = ctx.weather.at_many(t, ("temp",))
     indoor = 10 + 0.6 * w["temp"] + 2.5 * ctx.u(76, idx) + 1.2 * bump(hours(t), 15, 4)
-    temp = indoor + 0.25 * ctx.n(77, idx, k)
-    return {"temp": np.round(temp, 1), "alarm": np.zeros(len(idx))}
+    # Small white noise at 0.01 °C resolution: a real sensor never repeats itself exactly (no
+    # false "stuck"), and even at 60x two readings 5 s apart never look like a fire's 8 °C/min.
+    temp = indoor + 0.04 * ctx.n(77, idx, k)
+    return {"temp": np.round(temp, 2), "alarm": np.zeros(len(idx))}
 
 
 def kitchen_camera(ctx: Ctx, idx: np.ndarray, t: np.ndarray, k: np.ndarray) -> dict[str, np.ndarray]:
@@ -93,8 +95,8 @@ def gas_pressure(ctx: Ctx, idx: np.ndarray, t: np.ndarray, k: np.ndarray) -> dic
     w = ctx.weather.at_many(t, ("temp",))
     zone = ctx.city.devices.site[idx]
     base = 330 + 40 * ctx.u(89, zone) + 10 * ctx.u(90, idx)  # zone regulator set-point
-    p = base - 45 * gas_demand(t, w["temp"]) + 1.8 * ctx.n(91, idx, k)
-    return {"pressure": np.round(p, 1)}
+    p = base - 35 * gas_demand(t, w["temp"]) + 0.3 * ctx.n(91, idx, k)
+    return {"pressure": np.round(p, 2)}
 
 
 def traffic_flow(ctx: Ctx, idx: np.ndarray, t: np.ndarray, k: np.ndarray, rain: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,8 +1,8 @@
 """Gas-pressure drop: an excavator breaks a medium-pressure main in one pipe-network zone of
-Dongcheng; pressure falls fastest near the break, the urban-management platform opens a repair
-case, the main is isolated and repaired, pressure recovers.
+Dongcheng; pressure falls within minutes, fastest near the break; the urban-management platform
+opens a repair case, the main is isolated and repaired, pressure recovers.
 
-Beats (model minutes after the start): 0 break, pressure falling over 10 min (down to ~100 kPa
+Beats (model minutes after the start): 0 break, pressure falling over 6 min (down to ~100 kPa
 next to the break; the rule's 250/200/150 kPa levels and its 30 kPa/min rate); 6 repair case
 opened; 50 repaired, pressure recovering over 20 min; 70 case closed; 75 end.
 """
@@ -22,6 +22,7 @@ MIN = 60.0
 DROP_KPA = 240.0
 DECAY_KM = 1.2
 REPAIRED_S = 50 * MIN
+FALL_S = 6 * MIN  # ~40 kPa/min next to the break: past the rule's 30 kPa/min rate
 PREFERRED_TOWNS = ("dongcheng", "nancheng", "guancheng")
 
 
@@ -77,6 +78,6 @@ class GasPressureDrop(Scenario):
             return
         tt = t[pos]
         on = (tt >= self.t0) & (tt < self.t0 + self.duration_s)
-        k = self.ramp(tt, 0, 10 * MIN) * (1 - self.ramp(tt, REPAIRED_S, 20 * MIN)) * on
+        k = self.ramp(tt, 0, FALL_S) * (1 - self.ramp(tt, REPAIRED_S, 20 * MIN)) * on
         km = self.km[np.searchsorted(self.members, dev)]
         values["pressure"][pos] = np.round(np.maximum(values["pressure"][pos] - DROP_KPA * np.exp(-km / DECAY_KM) * k, 5), 1)
