@@ -31,6 +31,7 @@ NAME = "ui"
 ROOT = Path(__file__).resolve().parents[1]
 RATE = 2000
 FRAME_EVERY_MS = 10
+_KEEP: list[Any] = []  # Qt helpers that must live as long as the run
 
 
 def _app() -> Any:
@@ -87,6 +88,9 @@ def _build_window() -> tuple[Any, Any, Any]:
     app = _app()
     apply_theme(app, "dark")
     store = fill_store(StateStore(), alerts=1000)
+    from views.gc_tuning import GcTuning, freeze
+    freeze()  # as the console does after a snapshot and then periodically (views.gc_tuning)
+    _KEEP.append(GcTuning())
     sink = RecordingSink()
     red = RedAlertCenter(store, sink)
     red.sound.set_muted(True)

@@ -55,6 +55,8 @@ class Shell:
         self.notifications = NotificationManager()
         self.notifications.install()
         self.store = StateStore()
+        from views.gc_tuning import GcTuning
+        self.gc_tuning = GcTuning(self.store)
         self.client: Any = None
         self.embedded: Any = None
         self.wall: WallManager | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
+from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -48,7 +49,8 @@ class AlertTableModel(QAbstractTableModel):
         self._key_of: dict[int, tuple[Any, ...]] = {}
         self._pending: set[int] = set()
         self._needs_rebuild = True
-        self._fresh: dict[int, float] = {}
+        # id -> monotonic time it arrived or changed, oldest first (expiry pops from the front)
+        self._fresh: OrderedDict[int, float] = OrderedDict()
         self._red: set[int] = set()  # id -> monotonic time it arrived or changed
         self.hidden_red = 0  # unacknowledged red alerts the filter hides (shown by the feed)
         self.applied_at: dict[int, float] = {}  # id -> perf_counter when its row went visible
@@ -60,8 +62,10 @@ class AlertTableModel(QAbstractTableModel):
     def _on_store_alerts_changed(self, ids: set[int]) -> None:
         self._pending |= ids
         now = time.monotonic()
+        fresh = self._fresh
         for i in ids:
-            self._fresh[i] = now
+            fresh[i] = now
+            fresh.move_to_end(i)
 
     def _on_store_reset(self) -> None:
         self._needs_rebuild = True
@@ -139,13 +143,17 @@ class AlertTableModel(QAbstractTableModel):
         if not self._fresh:
             return False
         limit = time.monotonic() - HIGHLIGHT_S
-        gone = [i for i, t in self._fresh.items() if t < limit]
-        for i in gone:
-            del self._fresh[i]
-            k = self._key_of.get(i)
-            if k is not None:
-                row = bisect_left(self._keys, k)
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        gone = []
+        fresh = self._fresh
+        while fresh:
+            i, t = next(iter(fresh.items()))
+            if t >= limit:
+                break
+            fresh.popitem(last=False)
+            gone.append(i)
+        rows = [bisect_left(self._keys, k) for i in gone if (k := self._key_of.get(i)) is not None]
+        if rows:  # one signal for the span: the view repaints what is visible of it
+            self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
         return bool(gone)
 
     def _count_hidden_red(self, changed: set[int] | None = None) -> None:

@@ -19,7 +19,7 @@ from app.commandbus import CommandSink
 from app.store import StateStore
 from protocol.entities import Alert
 from protocol.enums import AlertState, Level
-from widgets.common import alert_title, on_done, town_name
+from widgets.common import alert_title, on_done, refresh_hub, town_name
 
 REPEAT_S = 30.0
 
@@ -73,6 +73,8 @@ class RedAlertCenter(QObject):
         self.sound = sound or AlarmSound(self)
         self.pending: list[Alert] = []
         self._ids: set[int] = set()
+        self._dirty = False
+        refresh_hub().tick.connect(self._on_refresh_tick)
         self.announced = 0
         self._repeat = QTimer(self, interval=int(REPEAT_S * 1000))
         self._repeat.timeout.connect(self._on_repeat_timeout)
@@ -85,7 +87,7 @@ class RedAlertCenter(QObject):
         self.announced += 1
         self.sound.play()
         self._ids.add(alert.id)
-        self._publish()
+        self._publish_soon()  # the sound is at once; banners follow on the next refresh tick
         self._repeat.start()
 
     def _on_store_alerts_changed(self, ids: set[int]) -> None:
@@ -105,7 +107,7 @@ class RedAlertCenter(QObject):
             elif waiting:
                 changed = True  # its title/count may have changed
         if changed:
-            self._publish()
+            self._publish_soon()
 
     def _on_store_reset(self) -> None:
         self._recount()
@@ -120,7 +122,15 @@ class RedAlertCenter(QObject):
         self._ids = {a.id for a in self.store.unacknowledged_red()}
         self._publish()
 
+    def _publish_soon(self) -> None:
+        self._dirty = True
+
+    def _on_refresh_tick(self) -> None:
+        if self._dirty:
+            self._publish()
+
     def _publish(self) -> None:
+        self._dirty = False
         alerts = self.store.alerts
         pending = sorted((alerts[i] for i in self._ids if i in alerts), key=lambda a: -a.last_ts)
         before = [(a.id, a.count) for a in self.pending]

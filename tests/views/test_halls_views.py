@@ -63,6 +63,7 @@ def test_front_hall_playlist_rotates_and_pauses(make_ctx: Any, qtbot: Any, qapp:
     push(ctx.store, "alert.upsert", alert(99_999, level=4, state="acknowledged"))
     for a in ctx.store.unacknowledged_red():
         push(ctx.store, "alert.upsert", {**a.model_dump(mode="json"), "state": "acknowledged"})
+    tick(qapp)
     sv = ScreenView(ctx, ctx.profile.screens[0])
     qtbot.addWidget(sv)
     sv.show()
@@ -78,10 +79,12 @@ def test_front_hall_playlist_rotates_and_pauses(make_ctx: Any, qtbot: Any, qapp:
     assert "暂停" in sv.indicator.text()
     sv.playlist._last_interaction = -1e18
     push(ctx.store, "alert.upsert", alert(123_456, level=4))  # red alert: the rotation stops
+    tick(qapp)
     sv.tick(t0 + 10 * interval)
     assert sv.current_page() == 1
     assert "红色告警" in sv.indicator.text()
     push(ctx.store, "alert.upsert", alert(123_456, level=4, state="acknowledged"))
+    tick(qapp)
     sv.tick(t0 + 10 * interval + 1)  # the pause restarted the interval: not yet
     assert sv.current_page() == 1
     sv.tick(t0 + 11 * interval + 1)

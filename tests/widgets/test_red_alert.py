@@ -27,9 +27,11 @@ def test_red_alert_sounds_once_and_banner_flashes_until_acknowledged(store: Any,
     windows = [_window(qtbot, RedAlertBanner(center, store)) for _ in range(3)]  # one per screen
     banners = [w.banner for w in windows]
     push(store, "alert.upsert", alert(1, level=3))
+    tick(qapp)
     assert center.sound.plays == 0
     assert not any(b.isVisible() for b in banners)
     push(store, "alert.upsert", alert(2, level=4, title="东城火灾报警"))
+    tick(qapp)
     push(store, "alert.upsert", alert(2, level=4, title="东城火灾报警", count=2))  # re-raise: no second sound
     assert center.sound.plays == 1
     assert all(b.isVisible() for b in banners)
@@ -39,24 +41,27 @@ def test_red_alert_sounds_once_and_banner_flashes_until_acknowledged(store: Any,
     assert sink.sent == [("alert.ack", {"alert_id": 2})]
     assert all(b.isVisible() for b in banners)  # still waiting: the ack comes back as an event
     push(store, "alert.upsert", alert(2, level=4, state="acknowledged"))
+    tick(qapp)
     assert not any(b.isVisible() for b in banners)
 
 
-def test_mute_suppresses_sound_but_not_banner(store: Any, sink: Any, qtbot: Any) -> None:
+def test_mute_suppresses_sound_but_not_banner(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
     sound = AlarmSound()
     sound.set_muted(True)
     center = RedAlertCenter(store, sink, sound)
     win = _window(qtbot, RedAlertBanner(center, store))
     banner = win.banner
     push(store, "alert.upsert", alert(5, level=4))
+    tick(qapp)
     assert sound.plays == 0
     assert sound.suppressed == 1
     assert banner.isVisible()
 
 
-def test_silenced_red_alert_makes_no_sound(store: Any, sink: Any) -> None:
+def test_silenced_red_alert_makes_no_sound(store: Any, sink: Any, qapp: Any) -> None:
     center = RedAlertCenter(store, sink)
     push(store, "alert.upsert", alert(6, level=4, silenced=True))
+    tick(qapp)
     assert center.sound.plays == 0
     assert center.pending == []
 
@@ -71,18 +76,20 @@ def test_red_alert_announced_while_every_feed_filters_it_out(store: Any, sink: A
     feed.apply_filter(AlertFilter(levels={1}, domains={"water"}))
     push(store, "alert.upsert", alert(9, level=4, domain="fire"))
     tick(qapp)
+    tick(qapp)
     assert feed.model.ids() == []
     assert center.sound.plays == 1
     assert banner.isVisible()
 
 
-def test_banner_ack_greyed_out_without_permission(store: Any, sink: Any, qtbot: Any) -> None:
+def test_banner_ack_greyed_out_without_permission(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
     from app.store import SessionInfo
     store.set_session(SessionInfo(user="viewer", role="bureau_operator", permissions=frozenset()))
     center = RedAlertCenter(store, sink)
     banner = RedAlertBanner(center, store)
     qtbot.addWidget(banner)
     push(store, "alert.upsert", alert(3, level=4))
+    tick(qapp)
     assert not banner.ack.isEnabled()
     banner.acknowledge_top()
     assert sink.sent == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -45,18 +46,20 @@ def interpolate(a: dict[str, float], b: dict[str, float], t: float) -> dict[str,
 
 
 class FlyTo:
-    """Steps a camera from its state to a target over FLY_S seconds; the widget's timer calls
-    step() at FPS and stops when it returns False."""
+    """Moves a camera from its state to a target over FLY_S seconds of wall time (a slow
+    software-rendered frame skips ahead instead of stretching the flight); the widget's timer
+    calls step() at FPS and stops when it returns False."""
 
-    def __init__(self, start: dict[str, float], target: dict[str, float], apply: Callable[[dict[str, float]], None]) -> None:
+    def __init__(self, start: dict[str, float], target: dict[str, float], apply: Callable[[dict[str, float]], None],
+                 duration: float = FLY_S) -> None:
         self.start, self.target, self.apply = start, target, apply
-        self.n = max(1, int(FLY_S * FPS))
-        self.k = 0
+        self.duration = duration
+        self.t0 = time.monotonic()
 
     def step(self) -> bool:
-        self.k += 1
-        self.apply(interpolate(self.start, self.target, self.k / self.n))
-        return self.k < self.n
+        t = min(1.0, (time.monotonic() - self.t0) / self.duration) if self.duration > 0 else 1.0
+        self.apply(interpolate(self.start, self.target, t))
+        return t < 1.0
 
 
 def street_view(x: float, y: float, height: float = 0.0) -> dict[str, float]:

@@ -220,7 +220,8 @@ class CityScene:
 
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
     def set_highlight(self, name: str, rows: np.ndarray, rgb: np.ndarray, *, grow: float = 1.0,
-                      lift: float = 0.6, markers: bool = True, marker_size: float = 14.0, lit: bool = False) -> None:
+                      lift: float = 0.6, markers: bool = True, marker_size: float = 14.0, lit: bool = False,
+                      marker_lift: float = 3.0) -> None:
         """An unlit layer of whole buildings (full prisms, slightly grown so it wins the depth
         test over the tile below) in the given colours, with screen-size markers on the roofs
         so that it stays visible at the city overview."""
@@ -243,7 +244,7 @@ class CityScene:
                                               reset_camera=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
-                                   t.height[rows].astype(float) + 3.0))
+                                   t.height[rows].astype(float) + marker_lift))
             mp = pv.PolyData(pts)
             mp.point_data["rgb"] = np.asarray(rgb, np.uint8)
             self._layers[name + ":markers"] = self.pl.add_mesh(
@@ -264,7 +265,7 @@ class CityScene:
             self.clear_layer("selected")
             return
         self.set_highlight("selected", np.array([row]), np.array([SELECTED_RGB], np.uint8), grow=1.1, lift=1.5,
-                           marker_size=10.0)
+                           marker_size=10.0, marker_lift=8.0)
 
     def clear_layer(self, name: str) -> None:
         for n in (name, name + ":markers"):
@@ -317,7 +318,7 @@ class CityScene:
         x0, x1 = np.percentile(self.table.cx, [0.2, 99.8])
         y0, y1 = np.percentile(self.table.cy, [0.2, 99.8])
         w, h = self.pl.window_size
-        aspect = w / max(h, 1)
+        aspect = w / h if w > 0 and h > 0 else 16 / 9
         half_fov = math.tan(math.radians(self.pl.camera.GetViewAngle() / 2))
         # the whole city in view: its width against the horizontal field, its depth (seen at
         # the elevation, so foreshortened) against the vertical one
