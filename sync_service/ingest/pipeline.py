@@ -257,7 +257,9 @@ class Pipeline:
             await self._flush()
 
     async def _flush(self) -> None:
-        while self._rows:
+        # Only what is buffered now: under a continuous stream "until empty" would never end.
+        target = self.rows_written + self.pending
+        while self._rows and self.rows_written < target:
             rows, self._rows = self._rows[:TX_MAX], self._rows[TX_MAX:]
             self._in_flight = len(rows)
             delay = 0.2
