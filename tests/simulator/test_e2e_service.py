@@ -94,3 +94,43 @@ async def test_simulated_city_through_the_real_service(sqlite_url: str, mqtt_bro
                 assert sum(dq.values()) > 0, "garbage sent but nothing counted"
             assert "auth_invalid" not in dq
             assert "auth_domain" not in dq
+
+
+async def test_typhoon_warning_chains_through_the_real_service(sqlite_url: str) -> None:
+    """The whole typhoon CAP story (two chains: alerts, escalations, downgrades, cancels) posted
+    to the real service: one alert per signal, its level following the chain, closed at the end."""
+    city = build_city(5, 2000)
+    engine = make_engine(sqlite_url)
+    migrate(engine)
+    with Session(engine) as s, s.begin():
+        seed_reference(s)
+        provision(s, city, SECRET)
+    async with service(sqlite_url, parts=("sync_service.ingest", "sync_service.alerts")) as svc:
+        sim = Simulation(city)
+        sc = sim.add_scenario(make("typhoon"), time.time())
+        http = HttpPublisher(f"http://127.0.0.1:{svc.ctx.components['http'].port}")
+        runner = Runner(sim, secret=SECRET, http=http)
+        task = asyncio.create_task(http.run())
+        levels: list[tuple[str, int, str]] = []
+        try:
+            for a in sim.actions(sc.t0 - 1, sc.t0 + sc.duration_s):
+                if a.kind != "cap":
+                    continue
+                xml = a.payload(time.time())
+                http.submit_cap(runner.bureau("weather"), xml)
+                assert await http.flush(30)
+                with Session(engine) as s:
+                    for al in s.scalars(select(Alert).where(Alert.source == "cap")):
+                        levels.append((al.title, al.level, al.state))
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert http.stats.errors == 0
+        with Session(engine) as s:
+            alerts = s.scalars(select(Alert).where(Alert.source == "cap").order_by(Alert.id)).all()
+            assert len(alerts) == 2  # typhoon and rainstorm: one alert per signal
+            assert {a.state for a in alerts} == {"closed"}
+            assert all(a.domain == "weather" for a in alerts)
+        typhoon_levels = [lv for t, lv, _ in levels if "台风" in t]
+        # blue -> yellow -> orange -> red -> yellow as the chain went (each seen after its post)
+        assert [x for i, x in enumerate(typhoon_levels) if i == 0 or x != typhoon_levels[i - 1]] == [1, 2, 3, 4, 2]
