@@ -9,6 +9,9 @@ time - the event's ts (stamped at append, just before the commit): both processe
 clock. The baseline server stamps, encodes once and calls websockets.broadcast() - the floor of
 what any websocket fan-out costs on this machine; the ratio is what the service adds (the
 durable commit, scope filtering, per-client queues).
+A third run adds an 11th console (its own process) flooding the service with frames as fast as
+it can; the same flood against the bare server is its baseline. The flooder's own CPU use is
+part of what the 10 others feel on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -34,6 +37,32 @@ WARMUP_S = 1.0
 
 def _client_main(url: str, headers: list[tuple[str, str]], n: int, until: float, conn: Any) -> None:
     conn.send(asyncio.run(_clients(url, headers, n, until)))
+
+
+def _flooder_main(url: str, headers: list[tuple[str, str]], until: float, conn: Any) -> None:
+    stats = {"connections": 0, "frames": 0}
+    asyncio.run(_flooder(url, headers, until, stats))
+    conn.send(stats)
+
+
+async def _flooder(url: str, headers: list[tuple[str, str]], until: float, stats: dict[str, int]) -> None:
+    """One more console that sends frames as fast as it can and never reads: the service must
+    throttle it (rate_limited, then close 1008) without the 10 others noticing."""
+    from websockets.asyncio.client import connect
+
+    ping = orjson.dumps({"type": "ping"}).decode()
+    while time.time() < until:
+        try:
+            async with connect(url, additional_headers=headers, compression=None, proxy=None) as ws:
+                stats["connections"] += 1
+                await ws.send(orjson.dumps({"type": "hello", "client": "flood", "last_seq": 2**62}).decode())
+                while time.time() < until:
+                    await ws.send(ping)
+                    stats["frames"] += 1
+                    if stats["frames"] % 100 == 0:
+                        await asyncio.sleep(0)
+        except Exception:  # closed by the service for flooding: come back and do it again
+            await asyncio.sleep(0.01)
 
 
 async def _clients(url: str, headers: list[tuple[str, str]], n: int, until: float) -> dict[str, Any]:
@@ -81,6 +110,15 @@ def _spawn_clients(url: str, headers: list[tuple[str, str]], seconds: float) -> 
     return p, parent, until
 
 
+def _spawn_flooder(url: str, headers: list[tuple[str, str]], until: float) -> tuple[Any, Any]:
+    """In its own process: a flooder sharing the measuring clients' loop would delay them itself."""
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=_flooder_main, args=(url, headers, until, child), daemon=True)
+    p.start()
+    return p, parent
+
+
 async def _paced(seconds: float, tick: Any) -> int:
     """Every 10 ms `await tick(k, n)` with the n events due by the clock (RATE/s): a commit that
     took longer than 10 ms makes the next batch bigger, as an ingest pipeline would."""
@@ -99,7 +137,7 @@ async def _paced(seconds: float, tick: Any) -> int:
 
 # ---- the service -------------------------------------------------------------------------------
 
-async def _service_run(seconds: float) -> dict[str, Any]:
+async def _service_run(seconds: float, flood: bool = False) -> dict[str, Any]:
     from protocol.events import SYSTEM_NOTICE
     from sync_service.config import ServiceConfig
     from sync_service.eventlog import NewEvent
@@ -114,6 +152,7 @@ async def _service_run(seconds: float) -> dict[str, Any]:
         auth = "Basic " + base64.b64encode(b"operator:ioc-demo-2024").decode()
         proc, pipe, until = _spawn_clients(svc.url, [("Authorization", auth)], seconds)
         await _wait_sessions(lambda: sum(1 for s in svc.server.sessions if s.state == "live"))
+        flooder = _spawn_flooder(svc.url, [("Authorization", auth)], until) if flood else None
 
         def batch(k: int, n: int) -> Any:
             evs = [NewEvent(SYSTEM_NOTICE, {"level": "info", "text": "演练", "text_en": "drill", "k": k, "i": i},
@@ -128,6 +167,10 @@ async def _service_run(seconds: float) -> dict[str, Any]:
         res = await asyncio.to_thread(pipe.recv)
         proc.join(10)
         res["made"] = made
+        if flooder is not None:
+            res.update({f"flood_{k}": v for k, v in (await asyncio.to_thread(flooder[1].recv)).items()})
+            flooder[0].join(10)
+        res["flood_disconnects"] = svc.server.flood_disconnects
         return res
     finally:
         await svc.stop()
@@ -143,7 +186,7 @@ async def _wait_sessions(count: Any, n: int = CLIENTS, limit_s: float = 20.0) ->
 
 # ---- the baseline: bare websockets broadcast --------------------------------------------------------
 
-async def _baseline_run(seconds: float) -> dict[str, Any]:
+async def _baseline_run(seconds: float, flood: bool = False) -> dict[str, Any]:
     from websockets.asyncio.server import broadcast, serve
 
     conns: set[Any] = set()
@@ -160,6 +203,7 @@ async def _baseline_run(seconds: float) -> dict[str, Any]:
         port = server.sockets[0].getsockname()[1]
         proc, pipe, until = _spawn_clients(f"ws://127.0.0.1:{port}", [], seconds)
         await _wait_sessions(lambda: len(conns))
+        flooder = _spawn_flooder(f"ws://127.0.0.1:{port}", [], until) if flood else None
         seq = 0
 
         async def tick(k: int, n: int) -> None:
@@ -177,14 +221,19 @@ async def _baseline_run(seconds: float) -> dict[str, Any]:
         res = await asyncio.to_thread(pipe.recv)
         proc.join(10)
         res["made"] = made
+        if flooder is not None:
+            res.update({f"flood_{k}": v for k, v in (await asyncio.to_thread(flooder[1].recv)).items()})
+            flooder[0].join(10)
         return res
 
 
 def run(quick: bool) -> dict[str, float | int | str]:
     seconds = 4.0 if quick else 10.0
     svc = asyncio.run(_service_run(seconds))
+    flooded = asyncio.run(_service_run(seconds, flood=True))
     base = asyncio.run(_baseline_run(seconds))
-    print(f"service : {svc}\nbaseline: {base}")
+    base_flooded = asyncio.run(_baseline_run(seconds, flood=True))
+    print(f"service : {svc}\nflooded : {flooded}\nbaseline: {base}\nbaseline flooded: {base_flooded}")
     ratio = round(svc["p99_ms"] / base["p99_ms"], 2) if base["p99_ms"] else float("nan")
     return {
         "clients": CLIENTS, "events_per_s": RATE, "seconds": seconds,
@@ -192,6 +241,13 @@ def run(quick: bool) -> dict[str, float | int | str]:
         "delivered_per_client_min": svc["min_per_client"], "events_made": svc["made"],
         "baseline_p50_ms": base["p50_ms"], "baseline_p99_ms": base["p99_ms"],
         "p99_ratio_to_baseline": ratio,
+        # the same run with an 11th console flooding frames as fast as it can
+        "flood_p50_ms": flooded["p50_ms"], "flood_p99_ms": flooded["p99_ms"],
+        "flood_frames_sent": flooded["flood_frames"], "flood_connections": flooded["flood_connections"],
+        "flood_disconnects": flooded["flood_disconnects"],
+        # the bare broadcast server under the same flood (it reads and ignores every frame): how
+        # much of the flood's effect is the machine's 2 cores rather than the service
+        "flood_baseline_p99_ms": base_flooded["p99_ms"],
     }
 
 

@@ -3,7 +3,7 @@
 `rate_per_s` tokens are added per second up to `burst`; a frame costs one token. A frame that
 finds the bucket empty is refused (the session answers it with an error frame, code
 rate_limited, and does not process it). A client that keeps sending while refused - more than
-`flood_factor` x burst refused frames within `flood_window_s` - is flooding: the session closes
+`flood_factor` (3) x burst refused frames within `flood_window_s` - is flooding: the session closes
 with 1008 so it cannot keep the service busy answering refusals.
 """
 
@@ -14,7 +14,7 @@ from collections import deque
 
 
 class TokenBucket:
-    def __init__(self, rate_per_s: float, burst: int, *, flood_factor: float = 5.0,
+    def __init__(self, rate_per_s: float, burst: int, *, flood_factor: float = 3.0,
                  flood_window_s: float = 10.0, clock: object = time.monotonic) -> None:
         self.rate = float(rate_per_s)
         self.burst = float(max(1, burst))

@@ -54,8 +54,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_RATE_MSG = "over the frame rate limit; slow down and resend"
+_RATE_LIMITED = encode_frame(Error(code=ErrorCode.RATE_LIMITED, message=_RATE_MSG))
+
 MAX_IN_FLIGHT = 64  # commands + queries being processed for one connection
 REPLAY_CHUNK = 2000
+REFUSED_PAUSE_S = 0.002  # after a refused frame: at most ~500 refusals/s per connection
 CLOSE_SLOW = 1013
 CLOSE_POLICY = 1008
 CLOSE_SESSION_ENDED = 4001  # the console client treats it as "log in again"
@@ -91,8 +95,9 @@ class ClientSession:
         self._writer = asyncio.get_running_loop().create_task(self._write_loop())
         try:
             async for raw in self.ws:
-                if self.state != "closing":  # after close(): drain until the close handshake
-                    await self._on_ws_frame(raw)
+                if self.state == "closing":
+                    break  # stop reading: the close handshake (or its timeout) ends the link
+                await self._on_ws_frame(raw)
         except ConnectionClosed:
             pass
         finally:
@@ -108,8 +113,9 @@ class ClientSession:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._closer
 
-    def close(self, code: int, reason: str) -> None:
-        """Stop sending and close the socket (in the background: never blocks the caller)."""
+    def close(self, code: int, reason: str, *, wait_s: float = 3.0) -> None:
+        """Stop sending and close the socket (in the background: never blocks the caller);
+        a peer that does not answer the close within wait_s is cut off."""
         if self.state == "closing":
             return
         self.state = "closing"
@@ -120,11 +126,11 @@ class ClientSession:
         self._queued_events = self._buffer_events = 0
         if self._writer is not None:
             self._writer.cancel()
-        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._closer = asyncio.get_running_loop().create_task(self._close(code, reason, wait_s))
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, code: int, reason: str, wait_s: float) -> None:
         try:
-            await asyncio.wait_for(self.ws.close(code, reason[:120]), timeout=3.0)
+            await asyncio.wait_for(self.ws.close(code, reason[:120]), timeout=wait_s)
         except Exception:
             self.ws.transport.abort()
 
@@ -188,10 +194,14 @@ class ClientSession:
         if not self.bucket.take():
             if self.bucket.flooding():
                 self.server.flood_disconnects += 1
-                self.close(CLOSE_POLICY, "flooding: too many frames over the rate limit")
+                self.close(CLOSE_POLICY, "flooding: too many frames over the rate limit", wait_s=0.5)
                 return
-            self.send_frame(encode_frame(Error(code=ErrorCode.RATE_LIMITED, ref=_ref_of(raw),
-                                               message="over the frame rate limit; slow down and resend")))
+            ref = _ref_of(raw)
+            self.send_frame(_RATE_LIMITED if ref is None else encode_frame(
+                Error(code=ErrorCode.RATE_LIMITED, ref=ref, message=_RATE_MSG)))
+            # read this connection slower while it is over its rate: TCP backpressure then holds
+            # a flooding client back, so it cannot take the loop from the other consoles
+            await asyncio.sleep(REFUSED_PAUSE_S)
             return
         try:
             frame = decode_client_frame(raw)
@@ -316,6 +326,8 @@ class ClientSession:
 
 def _ref_of(raw: str | bytes) -> str | None:
     """The id of a frame we will not process, for the error's ref (cheap; never raises)."""
+    if len(raw) > 4096 or '"id"' not in (raw if isinstance(raw, str) else raw.decode("utf-8", "replace")):
+        return None  # pings and junk have no id worth parsing for
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:

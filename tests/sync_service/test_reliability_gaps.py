@@ -5,6 +5,7 @@ never a silent gap."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 
@@ -47,7 +48,14 @@ async def _session_with_gap(url: str, gap_s: float, got: list[int], modes: list[
                 break
         got.extend(c.seqs())
     await asyncio.sleep(gap_s)
-    async with Client.open(url, last_seq=got[-1]) as c2:
+    async with contextlib.AsyncExitStack() as stack:
+        for attempt in range(3):  # a console retries a handshake that timed out (a loaded machine)
+            try:
+                c2 = await stack.enter_async_context(Client.open(url, last_seq=got[-1], open_timeout=30))
+                break
+            except TimeoutError:
+                if attempt == 2:
+                    raise
         modes.append((c2.welcome["mode"], c2.welcome["reason"]))
         if c2.welcome["mode"] == "snapshot":
             got.append(-1)  # marker: a snapshot reload at c2.snapshot_seq
