@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sync_service.db.models import EventRecord
 from tests.sync_service.data_helpers import alerts_with_events, notices
-from tests.sync_service.server_helpers import Client, cid, service
+from tests.sync_service.server_helpers import Client, ServiceProcess, cid, service
 
 pytestmark = pytest.mark.postgres
 
@@ -66,3 +66,31 @@ async def test_two_instances_one_database_same_order(pg_url: str) -> None:
             assert ca.events == cb.events  # same events, same content, same order
             listener = a.ctx.components["pg_listener"]
             assert listener.notifications > 0
+
+
+async def test_two_service_processes_one_database(pg_url: str, tmp_path) -> None:  # noqa: ANN001
+    """The same with two real `python -m sync_service` processes (no shared memory at all)."""
+    procs = [ServiceProcess(pg_url, log_path=tmp_path / f"svc{i}.log", extra=["--server-id", f"p{i}"])
+             for i in range(2)]
+    for p in procs:
+        await asyncio.to_thread(p.start)
+    try:
+        async with Client.open(procs[0].url, "operator") as c0, Client.open(procs[1].url, "leader") as c1:
+            async def burst(c: Client) -> list[int]:
+                seqs = []
+                for _ in range(40):
+                    r = await c.command("focus.set", {"incident_id": None})
+                    assert r["ok"], r
+                    seqs.append(r["seq"])
+                return seqs
+
+            s0, s1 = await asyncio.gather(burst(c0), burst(c1))
+            head = max(s0 + s1)
+            await c0.wait_seq(head, 20)
+            await c1.wait_seq(head, 20)
+            assert c0.seqs() == c1.seqs()
+            assert set(s0) | set(s1) <= set(c0.seqs())  # each sees the other's commands too
+            assert {e["data"]["by"] for e in c0.events} == {"operator", "leader"}
+    finally:
+        for p in procs:
+            p.stop()
