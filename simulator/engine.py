@@ -22,6 +22,7 @@ from simulator.devices import TYPE_CODES
 from simulator.physics import air, urban
 from simulator.physics.base import Ctx
 from simulator.physics.hydro import Hydro
+from simulator.platforms import UrbanCases
 from simulator.scenarios.base import Action, Scenario
 from simulator.weather import Weather
 from sync_service.catalog import DEVICE_TYPES, DEVICE_TYPES_BY_CODE
@@ -51,7 +52,7 @@ Model = Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 class Simulation:
     def __init__(self, city: City, *, seed: int | None = None, weather: Weather | None = None,
-                 with_faults: bool = True) -> None:
+                 with_faults: bool = True, platform_events: bool = True) -> None:
         self.city = city
         self.seed = city.seed if seed is None else seed
         self.ctx = Ctx(city, self.seed, weather or Weather())
@@ -63,6 +64,8 @@ class Simulation:
         self.phase = self.ctx.u(1, np.arange(n)) * self.period
         self.protected = np.zeros(n, dtype=bool)
         self.scenarios: list[Scenario] = []
+        # The everyday traffic of the connected platforms (urban-management cases).
+        self.platforms = UrbanCases(city, self.seed) if platform_events else None
         self._by_type = [np.flatnonzero(d.type_idx == ti) for ti in range(len(TYPE_CODES))]
         ctx, hy = self.ctx, self.hydro
         self.models: dict[str, Model] = {
@@ -91,7 +94,11 @@ class Simulation:
         return scenario
 
     def actions(self, t0: float, t1: float) -> list[Action]:
+        """Scenario actions due up to t1 (each once) and the platforms' everyday events in
+        (t0, t1], in time order."""
         out = [a for s in self.scenarios for a in s.actions(t0, t1)]
+        if self.platforms is not None:
+            out += self.platforms.actions(t0, t1)
         return sorted(out, key=lambda a: a.t)
 
     # ---- readings ----------------------------------------------------------------------------

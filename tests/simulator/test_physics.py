@@ -159,3 +159,24 @@ def test_a_stuck_gauge_repeats_its_value_exactly(city: City) -> None:
     tail = values[-5:]
     assert len(set(tail)) == 1  # frozen till midnight
     assert len(set(values)) > 5  # but it was moving before
+
+
+def test_urban_management_cases_every_day(city: City) -> None:
+    sim = Simulation(city)
+    day0 = datetime(2024, 7, 3, tzinfo=CN_TZ).timestamp()
+    once = sim.actions(day0, day0 + 86400)
+    ticked = [a for k in range(288) for a in sim.actions(day0 + 300 * k, day0 + 300 * (k + 1))]
+    key = lambda a: (a.t, a.payload(0.0)[0]["external_id"], a.payload(0.0)[0]["state"])  # noqa: E731
+    assert [key(a) for a in once] == [key(a) for a in ticked]
+    events = [a.payload(a.t)[0] for a in once]
+    opened = {e["external_id"]: e for e in events if e["state"] == "open"}
+    assert 30 <= len(opened) <= 100
+    assert {e["type"] for e in events} == {"urban_case"}
+    assert all(a.domain == "urban" for a in once)
+    week = [c for h in range(int(day0 // 3600), int(day0 // 3600) + 7 * 24) for c in sim.platforms.cases(h)]
+    by_hour = np.bincount([int((c.opened + 8 * 3600) % 86400 // 3600) for c in week], minlength=24)
+    assert by_hour[9:18].sum() > 3 * by_hour[0:6].sum()  # mostly by day
+    later = sim.actions(day0 + 86400, day0 + 86400 + 5 * 3600)
+    closed_later = {a.payload(0.0)[0]["external_id"] for a in later if a.payload(0.0)[0]["state"] == "closed"}
+    closed_same_day = {e["external_id"] for e in events if e["state"] == "closed"}
+    assert set(opened) <= closed_same_day | closed_later  # every case is closed within hours
