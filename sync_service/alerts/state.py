@@ -6,9 +6,10 @@ the Loader first in its list, so everything is loaded before any door opens. Eve
 registered in ctx.components for command handlers:
 "devices" (DeviceRegistry), "rules" (RuleEngine), "silences", "labels", "alerts" (AlertManager).
 
-The Loader keeps the memory current: rule.upsert / rule.deleted / silence.upsert events
-committed by this process apply at once (a commit listener); a periodic refresh picks up what
-other processes changed (new devices, revocations, rules, silences).
+The Loader keeps the memory current: rule.upsert / rule.deleted / silence.upsert events apply
+at once (as a hub subscriber when the service has a hub: events of every process on the store;
+else as a commit listener: this process's); a periodic refresh picks up what has no event
+(devices registered or revoked elsewhere) and is the safety net for the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,6 +74,11 @@ class Loader:
         self.ctx = ctx
         self.refresh_s = refresh_s
         self._task: asyncio.Task[None] | None = None
+        self._hub: Any = None
+        self.scope = None  # as a hub subscriber: every domain
+
+    def on_hub_batch(self, batch: Any) -> None:
+        self._on_db_commit(batch.events)
 
     @property
     def sh(self) -> Shared:
@@ -89,11 +96,21 @@ class Loader:
             return [Rule.from_row(r) for r in s.scalars(select(AlertRule))]
 
         sh.engine.set_rules(await self.ctx.db.read(load))
-        self.ctx.db.on_commit(self._on_db_commit)
+        hub = self.ctx.components.get("hub")
+        if hub is not None and hasattr(hub, "subscribe"):
+            # The hub delivers every committed event, this process's and (on PostgreSQL) other
+            # service processes', in order: rules and silences changed anywhere apply at once.
+            hub.subscribe(self)
+            self._hub = hub
+        else:
+            self.ctx.db.on_commit(self._on_db_commit)
         self._task = asyncio.create_task(self._loop(), name="ingest-refresh")
         log.info("loaded %d devices, %d rules", len(sh.registry.devices), len(sh.engine.rules))
 
     async def stop(self) -> None:
+        if self._hub is not None:
+            self._hub.unsubscribe(self)
+            self._hub = None
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
