@@ -27,6 +27,7 @@ BASE_YEAR = 2014
 FIRST_HOUR = datetime(2010, 1, 1, tzinfo=CN_TZ)  # row 0 of the file
 COLUMNS = ("pm25", "dewp", "humi", "pres", "temp", "wind", "precip")
 _GAP_INTERPOLATE_H = 6
+CACHE_HOURS = 400  # weather hours kept in memory (the rivers look back 48 h)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,9 @@ class Weather:
         w = self._hours.get(h)
         if w is None:
             w = self._hours[h] = self.at(h * 3600.0)
+            if len(self._hours) > CACHE_HOURS:  # a long run at 60x must not grow without bound
+                for old in [k for k in self._hours if k < h - CACHE_HOURS // 2]:
+                    del self._hours[old]
         return w
 
     def at_many(self, ts: np.ndarray, columns: tuple[str, ...] = COLUMNS) -> dict[str, np.ndarray]:

@@ -38,6 +38,13 @@ def _kernel(lag: float) -> np.ndarray:
 _KERNELS = np.stack([_kernel(float(L)) for L in LAGS])  # (classes, TAPS)
 
 
+def _prune(cache: dict[int, object], h: int, keep: int = 400) -> None:
+    """Keep a cache keyed by model hour bounded on long runs (the rivers look back 48 h)."""
+    if len(cache) > keep:
+        for old in [k for k in cache if k < h - keep // 2]:
+            del cache[old]
+
+
 class Hydro:
     def __init__(self, ctx: Ctx) -> None:
         self.ctx = ctx
@@ -100,6 +107,8 @@ class Hydro:
         """Catchment rain (mm/h) in model hour h."""
         v = self._catch.get(h)
         if v is None:
+            _prune(self._catch, h)
+            _prune(self._routed, h)
             t = np.array([h * 3600.0])
             p = self.ctx.weather.hourly(h)["precip"]
             v = self._catch[h] = float(p * self.ctx.rain_mult(t, np.array([113.75]), np.array([23.05]))[0])
