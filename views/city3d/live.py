@@ -91,7 +91,7 @@ def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool) -> 
     lon = np.array([store.towns[t].lon for t in towns])
     lat = np.array([store.towns[t].lat for t in towns])
     pts = lonlat_points(scene, lon, lat, STYLES["device_cluster"].lift)
-    pts[:, 0] += 900.0  # beside the town name, not on it
+    pts[:, 1] -= 1500.0  # below the town name, not on it (separate label sets do not negotiate)
     from views.city3d.overlays import DOMAIN_RGB
 
     rgb = np.array([DOMAIN_RGB.get(max(by_domain[t], key=by_domain[t].get), STYLES["device"].rgb) for t in towns],

@@ -241,6 +241,7 @@ class CityScene:
         tri_rgb = np.asarray(rgb, np.uint8)[[colour_of[r] for r in mesh.row.tolist()]]
         pd = _polydata(mesh, tri_rgb)
         self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=lit, show_scalar_bar=False,
+                                              ambient=0.45 if lit else 0.0, diffuse=0.7 if lit else 1.0,
                                               reset_camera=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
@@ -324,7 +325,7 @@ class CityScene:
         # the elevation, so foreshortened) against the vertical one
         el = 62.0
         need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
-        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2, need / (2 * half_fov) * 1.08, 0.0, el)
+        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2, need / (2 * half_fov) * 1.25, 0.0, el)
 
     def set_2d(self, on: bool) -> None:
         st = self.camera_state()

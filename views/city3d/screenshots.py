@@ -1,0 +1,120 @@
+"""`python -m views.city3d.screenshots [--n N] [--out DIR]` under Xvfb: screenshots of the 3D city
+view into docs/screenshots/city3d-*.png (a generated city and a small scripted situation: alerts
+of every level on buildings, fire stations, vehicles, hydrants, an incident in focus)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from citymodel.buildings import USE_INDEX, BuildingTable
+from citymodel.geo import to_lonlat
+from citymodel.towns import load_towns
+from protocol.frames import Event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _push(store: Any, kind: str, data: dict[str, Any]) -> None:
+    store.apply_events([Event(seq=store.seq + 1, ts=time.time(), kind=kind, data=data)])
+
+
+def _situation(store: Any, table: BuildingTable, centre: int) -> None:
+    """Towns, resources around the centre building, alerts of four levels, a focused incident."""
+    now = time.time()
+    store.begin_snapshot(1)
+    store.snapshot_part("towns", [{"code": t.code, "name_zh": t.info.name_zh, "name_en": t.info.name_en,
+                                   "kind": t.info.kind, "population": t.info.population,
+                                   "lon": t.centroid[0], "lat": t.centroid[1]} for t in load_towns()])
+    store.snapshot_part("devices_stats", [
+        {"domain": d, "device_type": "x", "town": t.code, "total": 800 + 37 * i * (k + 1), "online": 700,
+         "offline": 50, "faulty": 50} for i, t in enumerate(load_towns()) for k, d in enumerate(("fire", "water"))])
+    store.end_snapshot(1)
+    x, y = float(table.cx[centre]), float(table.cy[centre])
+    rng = np.random.default_rng(3)
+    rid = 1
+    for kind, n, spread in (("fire_station", 3, 1500), ("fire_vehicle", 5, 700), ("water_source", 25, 500)):
+        for k in range(n):
+            lon, lat = to_lonlat(x + rng.uniform(-spread, spread), y + rng.uniform(-spread, spread))
+            name = {"fire_station": f"消防站{k + 1}", "fire_vehicle": f"消防车{k + 1}", "water_source": f"消火栓{k + 1}"}[kind]
+            _push(store, "resource.upsert", {"id": rid, "kind": kind, "name": name, "domain": "fire",
+                                             "lon": float(lon), "lat": float(lat), "updated_ts": now})
+            rid += 1
+    near = np.flatnonzero(np.hypot(table.cx - x, table.cy - y) < 450)
+    for aid, (row, level) in enumerate(zip([centre, *near[::max(1, len(near) // 6)][:5].tolist()], (4, 3, 2, 1, 4, 3),
+                                           strict=False), start=1):
+        _push(store, "alert.upsert", {"id": aid, "source": "rule", "level": level, "state": "new", "domain": "fire",
+                                      "title": "烟感报警" if level > 2 else "设备异常", "first_ts": now, "last_ts": now,
+                                      "updated_ts": now, "building_id": int(table.id[row])})
+    _push(store, "incident.upsert", {"id": 1, "title": "高层建筑火灾", "level": 4, "state": "open", "domain": "fire",
+                                     "building_id": int(table.id[centre]), "created_ts": now, "created_by": "op",
+                                     "updated_ts": now})
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_700_000)
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    a = ap.parse_args()
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from app.store import StateStore
+    from citymodel.generator import generate_city
+    from tests.city3d.conftest import Sink
+    from views.city3d import create_city_view
+
+    table = generate_city(2024, a.n)
+    tall = np.flatnonzero((table.town == 1) & (table.height > 60) & (table.use == USE_INDEX["commercial"]))
+    centre = int(tall[0]) if len(tall) else int(np.argmax(table.height))
+    store, sink = StateStore(), Sink()
+    view: Any = create_city_view(store, sink, table=table)
+    view.resize(1600, 900)
+    view.show()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    def settle(s: float = 0.8) -> None:
+        end = time.monotonic() + s
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+        view._on_timer_tick()
+        view.render()
+        app.processEvents()
+
+    def save(name: str) -> None:
+        settle(0.3)
+        view.grab().save(str(out / f"city3d-{name}.png"))
+        print("wrote", out / f"city3d-{name}.png")
+
+    _situation(store, table, centre)
+    settle(1.0)
+    save("overview-height")
+    view.toolbar.colour.setCurrentIndex(1)  # by use
+    view.go_town("nancheng")
+    settle(2.0)
+    save("nancheng-use")
+    view.toolbar.colour.setCurrentIndex(0)
+    _push(store, "focus.set", {"incident_id": 1, "by": "leader", "ts": time.time()})
+    settle(2.0)
+    x, y = view.scene.project(float(table.cx[centre]), float(table.cy[centre]), float(table.height[centre]))
+    view.click(int(x), int(y))
+    settle(0.5)
+    save("incident-alerts-card")
+    view.request_surroundings(300.0)
+    st = view.scene.camera_state()
+    view.scene.set_camera(st["x"], st["y"], 1500.0, 20.0, 55.0)
+    save("surroundings")
+    view.toolbar.btn_2d.setChecked(True)
+    save("2d")
+    view.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
