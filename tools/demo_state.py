@@ -73,6 +73,15 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
             stats.append(dict(domain=t.domain, device_type=t.code, town=town.code, total=total,
                               online=total - off - bad, offline=off, faulty=bad))
     ticks = [metrics_tick(now - 5 * (359 - k), k, rnd) for k in range(360)]
+    # the alert counts in the ticks match the demo alerts, as the service's would
+    open_ = [a for a in out_alerts if a["state"] in ("new", "acknowledged", "dispatched")]
+    for t in ticks[-3:]:
+        t["city"]["alerts_open"] = len(open_)
+        t["city"]["alerts_red"] = sum(1 for a in open_ if a["level"] == 4)
+        for a in open_:
+            c = t["towns"][a["town"]]
+            c["alerts_open"] += 1
+            c["alerts_red"] += a["level"] == 4
     incidents = [dict(id=1, title="东城街道某商业综合体火灾", level=4, state="active", domain="fire",
                       town="dongcheng", alert_ids=[a["id"] for a in out_alerts[:3]],
                       summary="3 个烟感与 1 个火灾探测器在 15 分钟内报警；消防救援站已出动 2 车。",

@@ -4,7 +4,7 @@
 <context>
     <name>Age</name>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="117"/>
+        <location filename="../../widgets/common.py" line="120"/>
         <source>%n 秒</source>
         <translation>
             <numerusform>%n second</numerusform>
@@ -12,7 +12,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="119"/>
+        <location filename="../../widgets/common.py" line="122"/>
         <source>%n 分钟</source>
         <translation>
             <numerusform>%n minute</numerusform>
@@ -20,7 +20,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="121"/>
+        <location filename="../../widgets/common.py" line="124"/>
         <source>%n 小时</source>
         <translation>
             <numerusform>%n hour</numerusform>
@@ -28,7 +28,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/common.py" line="122"/>
+        <location filename="../../widgets/common.py" line="125"/>
         <source>%n 天</source>
         <translation>
             <numerusform>%n day</numerusform>
@@ -69,7 +69,7 @@
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="246"/>
+        <location filename="../../widgets/alert_feed.py" line="261"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>%n red alert is hidden by the current filter</numerusform>
@@ -77,17 +77,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="279"/>
+        <location filename="../../widgets/alert_feed.py" line="294"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="289"/>
+        <location filename="../../widgets/alert_feed.py" line="304"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="290"/>
+        <location filename="../../widgets/alert_feed.py" line="305"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>For %n alert: </numerusform>
@@ -95,22 +95,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="296"/>
+        <location filename="../../widgets/alert_feed.py" line="311"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="301"/>
+        <location filename="../../widgets/alert_feed.py" line="316"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="301"/>
+        <location filename="../../widgets/alert_feed.py" line="316"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="303"/>
+        <location filename="../../widgets/alert_feed.py" line="318"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -118,42 +118,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="178"/>
+        <location filename="../../widgets/alert_model.py" line="200"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="178"/>
+        <location filename="../../widgets/alert_model.py" line="200"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="178"/>
+        <location filename="../../widgets/alert_model.py" line="200"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="179"/>
+        <location filename="../../widgets/alert_model.py" line="201"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="179"/>
+        <location filename="../../widgets/alert_model.py" line="201"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="179"/>
+        <location filename="../../widgets/alert_model.py" line="201"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="180"/>
+        <location filename="../../widgets/alert_model.py" line="202"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="180"/>
+        <location filename="../../widgets/alert_model.py" line="202"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -161,29 +161,29 @@
 <context>
     <name>CameraTile</name>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="52"/>
-        <location filename="../../widgets/camera_tile.py" line="91"/>
+        <location filename="../../widgets/camera_tile.py" line="49"/>
+        <location filename="../../widgets/camera_tile.py" line="88"/>
         <source>无视频源</source>
         <translation>No video source</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="78"/>
+        <location filename="../../widgets/camera_tile.py" line="75"/>
         <source>本机不支持视频播放</source>
         <translation>Video playback is not available on this machine</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="84"/>
+        <location filename="../../widgets/camera_tile.py" line="81"/>
         <source>连接中…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="107"/>
-        <location filename="../../widgets/camera_tile.py" line="113"/>
+        <location filename="../../widgets/camera_tile.py" line="104"/>
+        <location filename="../../widgets/camera_tile.py" line="110"/>
         <source>无信号</source>
         <translation>No signal</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="119"/>
+        <location filename="../../widgets/camera_tile.py" line="116"/>
         <source>无信号（画面中断）</source>
         <translation>No signal (stream stalled)</translation>
     </message>
@@ -373,12 +373,12 @@
         <translation>Faulty</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="90"/>
+        <location filename="../../widgets/device_health.py" line="91"/>
         <source>全市</source>
         <translation>City-wide</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="91"/>
+        <location filename="../../widgets/device_health.py" line="92"/>
         <source>%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5</source>
         <translation>%1: %2 devices, %3% online, %4 offline, %5 faulty</translation>
     </message>
@@ -386,72 +386,72 @@
 <context>
     <name>DeviceListDialog</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="143"/>
+        <location filename="../../widgets/device_health.py" line="144"/>
         <source>设备列表</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="145"/>
+        <location filename="../../widgets/device_health.py" line="146"/>
         <source>正在查询…</source>
         <translation>Querying…</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="147"/>
+        <location filename="../../widgets/device_health.py" line="148"/>
         <source>编号</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="147"/>
+        <location filename="../../widgets/device_health.py" line="148"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="147"/>
+        <location filename="../../widgets/device_health.py" line="148"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="149"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="149"/>
         <source>最后上报</source>
         <translation>Last report</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="149"/>
         <source>最新读数</source>
         <translation>Latest values</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="161"/>
+        <location filename="../../widgets/device_health.py" line="162"/>
         <source>未连接服务，无法查询</source>
         <translation>Not connected to the service; cannot query</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="167"/>
+        <location filename="../../widgets/device_health.py" line="168"/>
         <source>查询失败：</source>
         <translation>Query failed: </translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="172"/>
+        <location filename="../../widgets/device_health.py" line="173"/>
         <source>共 %1 台，显示 %2 台</source>
         <translation>%1 devices, %2 shown</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="173"/>
+        <location filename="../../widgets/device_health.py" line="174"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="173"/>
+        <location filename="../../widgets/device_health.py" line="174"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="173"/>
+        <location filename="../../widgets/device_health.py" line="174"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
@@ -521,67 +521,67 @@
     <name>IncidentPanel</name>
     <message>
         <location filename="../../widgets/incident_panel.py" line="54"/>
-        <location filename="../../widgets/incident_panel.py" line="141"/>
+        <location filename="../../widgets/incident_panel.py" line="148"/>
         <source>当前无关注事件</source>
         <translation>No incident in focus</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="63"/>
+        <location filename="../../widgets/incident_panel.py" line="65"/>
         <source>设为全局关注 (F)</source>
         <translation>Put in focus for all halls (F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="68"/>
+        <location filename="../../widgets/incident_panel.py" line="70"/>
         <source>开始处置</source>
         <translation>Start response</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="68"/>
+        <location filename="../../widgets/incident_panel.py" line="70"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="69"/>
+        <location filename="../../widgets/incident_panel.py" line="71"/>
         <source>结束事件</source>
         <translation>Close incident</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="139"/>
+        <location filename="../../widgets/incident_panel.py" line="146"/>
         <source>◉ 全局关注</source>
         <translation>◉ In focus</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="152"/>
+        <location filename="../../widgets/incident_panel.py" line="159"/>
         <source>指挥：</source>
         <translation>Commander: </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="152"/>
+        <location filename="../../widgets/incident_panel.py" line="159"/>
         <source>更新 </source>
         <translation>Updated </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="162"/>
+        <location filename="../../widgets/incident_panel.py" line="169"/>
         <source>任务：</source>
         <translation>Task: </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="178"/>
+        <location filename="../../widgets/incident_panel.py" line="185"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="178"/>
+        <location filename="../../widgets/incident_panel.py" line="185"/>
         <source>确定结束该事件？</source>
         <translation>Close this incident?</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="184"/>
+        <location filename="../../widgets/incident_panel.py" line="191"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="184"/>
+        <location filename="../../widgets/incident_panel.py" line="191"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -647,22 +647,22 @@
 <context>
     <name>Level</name>
     <message>
-        <location filename="../../widgets/common.py" line="44"/>
+        <location filename="../../widgets/common.py" line="47"/>
         <source>红色</source>
         <translation>Red</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="45"/>
+        <location filename="../../widgets/common.py" line="48"/>
         <source>橙色</source>
         <translation>Orange</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="46"/>
+        <location filename="../../widgets/common.py" line="49"/>
         <source>黄色</source>
         <translation>Yellow</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="47"/>
+        <location filename="../../widgets/common.py" line="50"/>
         <source>蓝色</source>
         <translation>Blue</translation>
     </message>
@@ -731,12 +731,12 @@
 <context>
     <name>RedAlertBanner</name>
     <message>
-        <location filename="../../widgets/red_alert.py" line="121"/>
+        <location filename="../../widgets/red_alert.py" line="157"/>
         <source>确认 (Ctrl+Enter)</source>
         <translation>Acknowledge (Ctrl+Enter)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/red_alert.py" line="144"/>
+        <location filename="../../widgets/red_alert.py" line="180"/>
         <source>（另有 %n 条）</source>
         <translation>
             <numerusform> (and %n more)</numerusform>
@@ -744,7 +744,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/red_alert.py" line="145"/>
+        <location filename="../../widgets/red_alert.py" line="181"/>
         <source>红色告警</source>
         <translation>RED ALERT</translation>
     </message>
@@ -752,27 +752,27 @@
 <context>
     <name>Role</name>
     <message>
-        <location filename="../../widgets/common.py" line="75"/>
+        <location filename="../../widgets/common.py" line="78"/>
         <source>值班员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="76"/>
+        <location filename="../../widgets/common.py" line="79"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="77"/>
+        <location filename="../../widgets/common.py" line="80"/>
         <source>值班主任</source>
         <translation>Duty officer</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="78"/>
+        <location filename="../../widgets/common.py" line="81"/>
         <source>委办局操作员</source>
         <translation>Bureau operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="79"/>
+        <location filename="../../widgets/common.py" line="82"/>
         <source>管理员</source>
         <translation>Administrator</translation>
     </message>
@@ -798,7 +798,7 @@
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="163"/>
+        <location filename="../../views/shell.py" line="165"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
@@ -829,77 +829,77 @@
 <context>
     <name>State</name>
     <message>
-        <location filename="../../widgets/common.py" line="54"/>
+        <location filename="../../widgets/common.py" line="57"/>
         <source>新告警</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="55"/>
+        <location filename="../../widgets/common.py" line="58"/>
         <source>已确认</source>
         <translation>Acknowledged</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="56"/>
+        <location filename="../../widgets/common.py" line="59"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="57"/>
+        <location filename="../../widgets/common.py" line="60"/>
         <source>已解除</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="58"/>
+        <location filename="../../widgets/common.py" line="61"/>
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="59"/>
+        <location filename="../../widgets/common.py" line="62"/>
         <source>待处置</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="60"/>
+        <location filename="../../widgets/common.py" line="63"/>
         <source>处置中</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="61"/>
+        <location filename="../../widgets/common.py" line="64"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="62"/>
+        <location filename="../../widgets/common.py" line="65"/>
         <source>待审批</source>
         <translation>Awaiting approval</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="63"/>
+        <location filename="../../widgets/common.py" line="66"/>
         <source>已批准</source>
         <translation>Approved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="64"/>
+        <location filename="../../widgets/common.py" line="67"/>
         <source>已驳回</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="65"/>
+        <location filename="../../widgets/common.py" line="68"/>
         <source>途中</source>
         <translation>En route</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="66"/>
+        <location filename="../../widgets/common.py" line="69"/>
         <source>到场</source>
         <translation>On scene</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="67"/>
+        <location filename="../../widgets/common.py" line="70"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="68"/>
+        <location filename="../../widgets/common.py" line="71"/>
         <source>已取消</source>
         <translation>Cancelled</translation>
     </message>
