@@ -55,6 +55,30 @@ def _situation(store: Any, table: BuildingTable, centre: int) -> None:
                                      "updated_ts": now})
 
 
+class _RecordingSink:
+    """A CommandSink for the scripted screenshots: no service, every answer empty and ok."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def _ok(self, data: dict[str, Any]) -> Any:
+        from app.commandbus import CommandResult
+
+        f = self.loop.create_future()
+        f.set_result(CommandResult(ok=True, data=data))
+        return f
+
+    def send(self, name: str, args: dict[str, Any]) -> Any:
+        self.sent.append((name, args))
+        return self._ok({})
+
+    def query(self, name: str, args: dict[str, Any]) -> Any:
+        return self._ok({"items": []})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_700_000)
@@ -65,13 +89,12 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     from app.store import StateStore
     from citymodel.generator import generate_city
-    from tests.city3d.conftest import Sink
     from views.city3d import create_city_view
 
     table = generate_city(2024, a.n)
     tall = np.flatnonzero((table.town == 1) & (table.height > 60) & (table.use == USE_INDEX["commercial"]))
     centre = int(tall[0]) if len(tall) else int(np.argmax(table.height))
-    store, sink = StateStore(), Sink()
+    store, sink = StateStore(), _RecordingSink()
     view: Any = create_city_view(store, sink, table=table)
     view.resize(1600, 900)
     view.show()
