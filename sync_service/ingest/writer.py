@@ -14,12 +14,13 @@ Two things make this fast on a small machine where the event loop keeps one core
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy import Connection, Engine, bindparam, insert, text, update
 
-from sync_service.db.models import Reading
+from sync_service.db.models import Device, Reading
 
 log = logging.getLogger(__name__)
 COLS = ("device_pk", "metric", "ts", "value", "quality")
@@ -38,6 +39,8 @@ _PG_STATES = text(
     "UPDATE devices AS d SET health = u.health, last_ts = u.last_ts, last_values = u.last_values "
     "FROM json_to_recordset(CAST(:rows AS json)) AS u(pk bigint, health text, last_ts float8, last_values json) "
     "WHERE d.pk = u.pk")
+_ROW_STATES = (update(Device).where(Device.pk == bindparam("b_pk"))
+               .values(health=bindparam("b_health"), last_ts=bindparam("b_ts"), last_values=bindparam("b_values")))
 State = tuple[int, str, float | None, dict[str, float]]
 
 
@@ -46,15 +49,28 @@ class ReadingWriter:
         self.engine = engine
         sqlite = engine.dialect.name == "sqlite"
         self.mode = mode or ("json" if sqlite else "executemany")
+        # UPDATE ... FROM needs SQLite 3.33 (2020); older ones update row by row.
+        self.bulk_states = not sqlite or sqlite3.sqlite_version_info >= (3, 33)
         self._conn: Connection | None = None
+
+    def _connect(self) -> Connection:
+        conn = self._conn = self.engine.connect()
+        if self.mode == "json":
+            try:  # JSON1 is built into SQLite since 3.38 and compiled in by most distributions before
+                conn.exec_driver_sql("SELECT json_extract('[1]', '$[0]')").scalar()
+            except Exception:
+                log.warning("SQLite without JSON functions: readings go in by executemany")
+                self.mode = "executemany"
+                self.bulk_states = False
+            finally:
+                conn.rollback()  # end the probe's implicit transaction
+        return conn
 
     def write(self, rows: list[Row]) -> None:
         """Insert rows in one transaction (call on the writer thread only)."""
         if not rows:
             return
-        conn = self._conn
-        if conn is None:
-            conn = self._conn = self.engine.connect()
+        conn = self._conn or self._connect()
         try:
             with conn.begin():
                 if self.mode == "json":
@@ -69,12 +85,13 @@ class ReadingWriter:
         """Devices' (pk, health, last_ts, last_values) in one statement per call."""
         if not states:
             return
-        conn = self._conn
-        if conn is None:
-            conn = self._conn = self.engine.connect()
+        conn = self._conn or self._connect()
         try:
             with conn.begin():
-                if self.engine.dialect.name == "postgresql":
+                if not self.bulk_states:
+                    conn.execute(_ROW_STATES, [{"b_pk": a, "b_health": b, "b_ts": c, "b_values": d}
+                                               for a, b, c, d in states])
+                elif self.engine.dialect.name == "postgresql":
                     conn.execute(_PG_STATES, {"rows": orjson.dumps(
                         [{"pk": a, "health": b, "last_ts": c, "last_values": d} for a, b, c, d in states]).decode()})
                 else:
