@@ -142,15 +142,18 @@ class Hub:
                 await self._task
             self._task = None
 
-    @staticmethod
-    def _load_state(s: Session) -> tuple[int, list[Event], list[Event]]:
+    def _load_state(self, s: Session) -> tuple[int, list[Event], list[Event]]:
+        """The newest state events, looked for within the replay window only: the log has no
+        index on kind, and a full backward scan of a long log would delay every start."""
         head = head_seq(s)
+        floor = max(0, head - self.ctx.config.replay_window)
+        recent = (EventRecord.seq > floor,)
         state: list[Event] = []
         for kind in STATE_KINDS:
-            rows = s.scalars(select(EventRecord).where(EventRecord.kind == kind)
+            rows = s.scalars(select(EventRecord).where(EventRecord.kind == kind, *recent)
                              .order_by(EventRecord.seq.desc()).limit(STATE_KEPT)).all()
             state.extend(to_wire(r) for r in reversed(rows))
-        rows = s.scalars(select(EventRecord).where(EventRecord.kind == ek.METRICS_TICK)
+        rows = s.scalars(select(EventRecord).where(EventRecord.kind == ek.METRICS_TICK, *recent)
                          .order_by(EventRecord.seq.desc()).limit(METRICS_KEPT)).all()
         return head, state, [to_wire(r) for r in reversed(rows)]
 
