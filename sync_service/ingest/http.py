@@ -144,7 +144,7 @@ class HttpIngest:
                          headers={"Retry-After": "1"})
         out = await self.pipeline.ingest_async(items, bureau=bureau, door="http")
         await self.pipeline.committed()  # a 200 means the readings are on disk
-        return _json(200, {"accepted": out.accepted, "rejected": out.rejected})
+        return _json(200, out.reply())
 
     async def _on_http_events(self, request: web.Request) -> web.Response:
         items = await self._body(request, "events")

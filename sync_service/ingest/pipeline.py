@@ -50,9 +50,20 @@ class Outcome:
     accepted: int = 0  # readings with at least one stored value
     values: int = 0  # values stored
     rejected: dict[str, int] = field(default_factory=dict)
+    flagged: dict[str, int] = field(default_factory=dict)  # stored, but marked (quality 1)
 
     def reject(self, reason: str, n: int = 1) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + n
+
+    def flag(self, reason: str, n: int = 1) -> None:
+        self.flagged[reason] = self.flagged.get(reason, 0) + n
+
+    def reply(self) -> dict[str, object]:
+        """The HTTP answer: {"accepted", "rejected"} (+ "flagged" when something was)."""
+        body: dict[str, object] = {"accepted": self.accepted, "rejected": self.rejected}
+        if self.flagged:
+            body["flagged"] = self.flagged
+        return body
 
 
 class Pipeline:
@@ -102,6 +113,8 @@ class Pipeline:
             total.values += out.values
             for k, n in out.rejected.items():
                 total.reject(k, n)
+            for k, n in out.flagged.items():
+                total.flag(k, n)
             if i + chunk < len(items):
                 await asyncio.sleep(0)
         return total
@@ -160,7 +173,7 @@ class Pipeline:
                     q = 1
                     d.faulty_metrics.add(name)
                     self.dq.count(d.domain, DQReason.STUCK.value)
-                    out.reject(DQReason.STUCK.value)  # flagged, still stored
+                    out.flag(DQReason.STUCK.value)
                 elif d.faulty_metrics:
                     d.faulty_metrics.discard(name)
             rows.append((pk, name, ts, v, q))

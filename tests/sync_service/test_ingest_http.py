@@ -143,7 +143,8 @@ async def test_stuck_values_flagged_and_device_faulty(sqlite_url: str) -> None:
         status, reply = await _post(r, "/ingest/v1/readings", {"readings": items}, bureau_key("water"))
         assert status == 200
         assert reply["accepted"] == 45
-        assert reply["rejected"] == {"stuck": 3}  # repeats 12, 13, 14 of WL-1: flagged, still stored
+        assert reply["rejected"] == {}
+        assert reply["flagged"] == {"stuck": 3}  # repeats 12, 13, 14 of WL-1: flagged, still stored
         flagged = await r.ctx.db.read(lambda s: s.scalar(select(func.count()).where(Reading.quality == 1)))
         assert flagged == 3
         reg = r.c["devices"]
