@@ -36,9 +36,12 @@ ABBR = {"smoke_detector": "sd", "fire_detector": "fd", "water_level": "wl", "rai
         "manhole_cover": "mh", "air_station": "aq", "pollution_source": "ps", "kitchen_camera": "kc",
         "coastal_radar": "cr", "traffic_flow": "tf"}
 # Devices that publish on their own MQTT topic with their own key (the rest go through their
-# bureau's gateway in batches): the few high-value stations, plus a small share of the rest.
-DIRECT_TYPES = frozenset({"water_level", "air_station", "coastal_radar"})
-DIRECT_SHARE = 0.02
+# bureau's gateway in batches): the few high-value stations, a quarter of the water gauges (the
+# newer radar gauges with their own 4G modems) and a small share of the rest. ~1 % in all, so
+# per-device messages stay a few hundred a second even at 60x.
+DIRECT_TYPES = frozenset({"air_station", "coastal_radar"})
+DIRECT_SHARE_BY_TYPE = {"water_level": 0.25}
+DIRECT_SHARE = 0.005
 # Dongguan's five national air-quality stations (CNEMC code, name, town). Positions are
 # approximate (within a few hundred metres), placed by hand from the place names.
 NATIONAL_AIR_STATIONS: tuple[tuple[str, str, str, float, float], ...] = (
@@ -162,8 +165,11 @@ def build_devices(seed: int, n: int, sampler: TownSampler, prem: Premises) -> De
     lon, lat = np.concatenate(cols["lon"])[order], np.concatenate(cols["lat"])[order]
     site, chain = np.concatenate(cols["site"])[order], np.concatenate(cols["chain"])[order]
     uid, name = _names(type_idx, town, np.concatenate(cols["nat"])[order], sampler)
+    share = np.full(len(uid), DIRECT_SHARE)
+    for code, sh in DIRECT_SHARE_BY_TYPE.items():
+        share[type_idx == TYPE_INDEX[code]] = sh
     direct = np.isin(type_idx, [TYPE_INDEX[c] for c in DIRECT_TYPES]) | (
-        crng.uniform(seed, 11, np.arange(len(uid))) < DIRECT_SHARE)
+        crng.uniform(seed, 11, np.arange(len(uid))) < share)
     bid = np.where(prem_idx >= 0, prem.building_id[np.maximum(prem_idx, 0)], -1)
     return DeviceTable(uid, name, type_idx, town, lon, lat, prem_idx, bid.astype(np.int64), site, chain, direct)
 

@@ -47,23 +47,28 @@ class Stats:
 
 
 class _Outbox:
-    """Bounded FIFO of (item, readings); full -> the oldest go, counted in stats.dropped.
-    The sender takes an item (`get`), then either finishes it (`done`) or puts it back at the
-    head (`requeue`) to try again after a reconnect."""
+    """Bounded FIFO of (item, readings): at most max_items messages and max_readings readings;
+    beyond that the oldest go, counted in stats.dropped. The sender takes an item (`get`), then
+    either finishes it (`done`) or puts it back at the head (`requeue`) to try again after a
+    reconnect."""
 
-    def __init__(self, max_items: int, stats: Stats) -> None:
+    def __init__(self, max_items: int, stats: Stats, max_readings: int = 200_000) -> None:
         self.q: deque[tuple[Any, int]] = deque()
         self.max_items = max_items
+        self.max_readings = max_readings
+        self.queued = 0  # readings in q
         self.stats = stats
         self.ready = asyncio.Event()
         self.idle = asyncio.Event()  # empty and nothing in flight
         self.idle.set()
 
     def put(self, item: Any, n: int) -> None:
-        while len(self.q) >= self.max_items:
+        while self.q and (len(self.q) >= self.max_items or self.queued + n > self.max_readings):
             _, lost = self.q.popleft()
+            self.queued -= lost
             self.stats.dropped += lost
         self.q.append((item, n))
+        self.queued += n
         self.ready.set()
         self.idle.clear()
 
@@ -72,10 +77,13 @@ class _Outbox:
             self.ready.clear()
             await self.ready.wait()
         self.idle.clear()
-        return self.q.popleft()
+        item, n = self.q.popleft()
+        self.queued -= n
+        return item, n
 
     def requeue(self, item: Any, n: int) -> None:
         self.q.appendleft((item, n))
+        self.queued += n
 
     def done(self) -> None:
         if not self.q:
@@ -91,7 +99,7 @@ class MqttPublisher:
     `{prefix}/{domain}/batch` (at most 5000 readings each)."""
 
     def __init__(self, host: str, port: int, *, prefix: str = "ioc/v1", identifier: str | None = None,
-                 qos: int = 0, max_queue: int = 5000) -> None:
+                 qos: int = 0, max_queue: int = 20_000) -> None:
         self.host, self.port, self.qos = host, port, qos
         self.prefix = prefix.strip("/")
         self.identifier = identifier or f"ioc-sim-{uuid.uuid4().hex[:10]}"

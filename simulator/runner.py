@@ -81,8 +81,7 @@ class Runner:
         keep = self._thin(batches, (t1 - t0) / self.speed)
         wire = self.encoder.encode(batches, self.wire_ts, keep)
         self._submit(wire)
-        for a in self.sim.actions(t0, t1):
-            self._act(a)
+        self._act_all(self.sim.actions(t0, t1))
         self.stats.ticks += 1
         self.stats.readings += wire.count
         self.stats.garbage += wire.garbage
@@ -117,23 +116,33 @@ class Runner:
         if wire.direct:
             self.http.submit_readings(None, [{"device": uid, **payload} for _, _, uid, payload in wire.direct])
 
-    def _act(self, a: Action) -> None:
-        ts = float(self.wire_ts(np.array([a.t]))[0])
-        payload = a.payload(ts)
-        key = self.bureau(a.domain)
-        if a.kind == "cap":
-            self.http.submit_cap(key, payload)
-        elif a.kind == "events":
-            if payload:
-                self.http.submit_events(key, payload)
-        elif a.kind == "positions":
-            if payload:
-                self.http.submit_positions(key, payload)
-        else:
-            raise ValueError(f"unknown action kind {a.kind!r}")
-        self.stats.actions += 1
-        if a.note:
-            log.info("scenario beat: %s", a.note)
+    def _act_all(self, actions: list[Action]) -> None:
+        """Post a step's actions: CAP warnings one by one, in order; events and positions one
+        request per bureau per step (positions: the latest of each vehicle in the step; at 60x a
+        step holds three 20-second fixes and the service keeps only the last anyway)."""
+        events: dict[str, list[dict]] = {}
+        positions: dict[str, dict[int, dict]] = {}
+        for a in actions:
+            payload = a.payload(float(self.wire_ts(np.array([a.t]))[0]))
+            if a.kind == "cap":
+                self.http.submit_cap(self.bureau(a.domain), payload)
+            elif a.kind == "events":
+                events.setdefault(a.domain, []).extend(payload)
+            elif a.kind == "positions":
+                latest = positions.setdefault(a.domain, {})
+                for p in payload:
+                    latest[p["resource_id"]] = p
+            else:
+                raise ValueError(f"unknown action kind {a.kind!r}")
+            self.stats.actions += 1
+            if a.note:
+                log.info("scenario beat: %s", a.note)
+        for domain, evs in events.items():
+            if evs:
+                self.http.submit_events(self.bureau(domain), evs)
+        for domain, latest in positions.items():
+            if latest:
+                self.http.submit_positions(self.bureau(domain), list(latest.values()))
 
     # ---- the loop ------------------------------------------------------------------------------
 
