@@ -172,5 +172,5 @@ SENTINELS = frozenset({-9999.0, -999.0, 9999.0, -32768.0, 65535.0})
 # A device repeating the exact same value STUCK_REPEATS times running is flagged (quality=1,
 # DQReason.STUCK) and its health becomes faulty (sync_service.ingest.validate.StuckTracker).
 STUCK_METRICS = frozenset({"level", "temp", "pressure", "pm25", "pm10", "o3", "voc", "so2",
-                           "heart_rate", "flow"})
+                           "heart_rate", "flow", "smoke"})
 STUCK_REPEATS = 12

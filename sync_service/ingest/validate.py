@@ -51,7 +51,10 @@ def check_ts(ts: float, now: float, max_past_s: float, max_future_s: float) -> D
 
 
 def check_value(raw: object, spec: MetricRange) -> DQReason | None:
-    """NaN/Inf, sentinels (-9999 and friends), then the metric's physical range."""
+    """NaN/Inf, sentinels (-9999 and friends), then the metric's physical range. JSON has no
+    NaN: devices and gateways send null for it, so null counts as NaN."""
+    if raw is None:
+        return DQReason.NAN
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         return DQReason.MALFORMED
     v = float(raw)

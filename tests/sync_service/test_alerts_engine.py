@@ -103,7 +103,7 @@ def test_value_checks() -> None:
     assert check_value(-9999, spec) == DQReason.SENTINEL
     assert check_value(31, spec) == DQReason.OUT_OF_RANGE
     assert check_value("3", spec) == DQReason.MALFORMED
-    assert check_value(None, spec) == DQReason.MALFORMED
+    assert check_value(None, spec) == DQReason.NAN  # JSON's NaN
     assert check_value(False, spec) == DQReason.MALFORMED
     assert check_ts(0.0, 1.7e9, 86400, 300) == DQReason.TS_PAST
     assert check_ts(1.7e9 + 301, 1.7e9, 86400, 300) == DQReason.TS_FUTURE
