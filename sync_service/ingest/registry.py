@@ -130,8 +130,12 @@ class DeviceRegistry:
         fresh = [d for d in new if d.uid not in self.devices]
         for d in fresh:
             self.add(d, now)
-        for uid, d in self.devices.items():
-            d.revoked = uid in revoked
+        # Only ever set: a revocation made here a moment ago may not be in that (older) read yet,
+        # and nothing un-revokes a device.
+        for uid in revoked:
+            d = self.devices.get(uid)
+            if d is not None:
+                d.revoked = True
         self.bureaus = bureaus
         return fresh
 
