@@ -216,3 +216,18 @@ async def test_device_register_and_revoke(sqlite_url: str) -> None:
         out = r.c["ingest"].ingest([{"device": "WL-NEW", "key": key, "ts": time.time(), "values": {"level": 2.0}}],
                                    bureau=None, door="test")
         assert out.rejected == {"auth_revoked": 1}
+
+
+async def test_revocation_by_another_process_is_picked_up(sqlite_url: str) -> None:
+    from sqlalchemy import update
+
+    from sync_service.db.models import Device
+
+    async with running(sqlite_url) as r:
+        assert r.c["ingest"].ingest([{"device": "WL-1", "ts": time.time(), "values": {"level": 2.0}}],
+                                    bureau=WATER, door="test").accepted == 1
+        await r.ctx.db.write(lambda s: s.execute(update(Device).where(Device.uid == "WL-1").values(revoked=True)))
+        await r.c["_ingest_alerts_shared"].loader.refresh()  # what the periodic refresh does
+        out = r.c["ingest"].ingest([{"device": "WL-1", "ts": time.time(), "values": {"level": 2.0}}],
+                                   bureau=WATER, door="test")
+        assert out.rejected == {"auth_revoked": 1}
