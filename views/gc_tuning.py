@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.store import StateStore
 
-FREEZE_EVERY_S = 20.0
+FREEZE_EVERY_S = 5.0
 
 
 def freeze() -> None:
