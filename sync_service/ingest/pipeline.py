@@ -6,10 +6,10 @@
 
 Everything up to the buffer runs synchronously on the event loop, per reading, with no I/O:
 dictionary lookups, one sha256 per device-keyed reading, range checks, the rule engine. The
-buffer is written by one task as one executemany per transaction (up to BATCH_MAX rows, or
-whatever arrived within FLUSH_S), on the store's writer thread, while the loop keeps parsing.
-Devices' last values and health live in memory and are flushed every STATE_FLUSH_S for the
-devices that changed, not one UPDATE per reading.
+buffer is written by one task, one transaction per batch (flushed at BATCH_MAX rows or after
+FLUSH_S, at most TX_MAX rows per transaction; see writer.py for how), on the store's writer
+thread, while the loop keeps parsing. Devices' last values and health live in memory and are
+flushed every STATE_FLUSH_S for the devices that changed, not one UPDATE per reading.
 
 Nothing accepted is dropped: a failed batch is retried (intake pauses above MAX_PENDING rows:
 HTTP answers 503, MQTT reading stops until there is room). HTTP callers await `committed()`
