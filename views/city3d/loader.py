@@ -27,6 +27,9 @@ from citymodel.wire import decode_table
 log = logging.getLogger(__name__)
 
 IN_FLIGHT = 4  # tile queries in flight at once
+RETRIES = 12  # a rate-limited or busy tile query is retried with backoff (the service allows
+# ~50 frames/s per connection; the full city is ~2,500 tiles)
+RETRY_CODES = {"rate_limited", "busy", "timeout"}
 
 
 def cache_dir() -> Path:
@@ -70,7 +73,11 @@ class CityLoader:
         async def one(tile: str) -> None:
             nonlocal done
             async with sem:
-                r = await self.commands.query("buildings.get", {"tile": tile})
+                for attempt in range(RETRIES):
+                    r = await self.commands.query("buildings.get", {"tile": tile})
+                    if r.ok or str(r.error_code) not in RETRY_CODES:
+                        break
+                    await asyncio.sleep(min(2.0, 0.25 * 2 ** attempt))
             if not r.ok or r.data is None:
                 raise RuntimeError(f"tile {tile}: {r.error_code}: {r.error_message}")
             parts.append(decode_table(r.data["buildings"]))

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
@@ -334,11 +334,29 @@ class CityView(QWidget):
         self.render()
 
     # ---- teardown -------------------------------------------------------------------------
+    # The VTK render window must be finalised while its X window still exists. A child widget
+    # gets no closeEvent when its top-level window closes, so the view watches that window
+    # (close and deferred delete) as well as its own close.
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        win = self.window()
+        if win is not self and win is not getattr(self, "_watched", None):
+            win.installEventFilter(self)
+            self._watched = win
+        super().showEvent(event)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is getattr(self, "_watched", None) and event.type() in (QEvent.Type.Close, QEvent.Type.DeferredDelete):
+            self.shutdown()
+        return False
+
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
         self._timer.stop()
         self._fly_timer.stop()
         for t in list(self._tasks):
