@@ -161,3 +161,31 @@ def test_lod_switches_between_overview_and_street(view: Any, city: BuildingTable
     view.set_2d(False)
     view.set_colour_mode("use")
     assert view.scene.colour_mode == "use"
+
+
+def test_devices_cluster_far_and_show_one_by_one_near(view: Any, city: BuildingTable, qtbot: Any) -> None:
+    from citymodel.towns import TOWN_TABLE
+
+    store = view.store
+    store.begin_snapshot(1)
+    store.snapshot_part("towns", [{"code": "nancheng", "name_zh": "南城街道", "name_en": "Nancheng", "kind": "street",
+                                   "population": 1, "lon": 113.75, "lat": 23.01}])
+    store.snapshot_part("devices_stats", [{"domain": "fire", "device_type": "smoke_detector", "town": "nancheng",
+                                           "total": 1234, "online": 1200, "offline": 30, "faulty": 4}])
+    store.end_snapshot(1)
+    view.scene.overview()
+    qtbot.waitUntil(lambda: view.scene.layer("device_cluster") is not None, timeout=3000)
+    assert view.scene.layer("device") is None
+    i = int(np.flatnonzero(city.town == [t.code for t in TOWN_TABLE].index("nancheng"))[0])
+    view.commands.answers["devices.list"] = {"items": [
+        {"id": f"s{k}", "device_type": "smoke_detector", "domain": "fire", "town": "nancheng", "health": "online",
+         "lon": float(city.lon[i]) + k * 1e-4, "lat": float(city.lat[i])} for k in range(5)]}
+    view.scene.set_camera(float(city.cx[i]), float(city.cy[i]), 800.0, 0.0, 50.0)
+    qtbot.waitUntil(lambda: view.scene.layer("device") is not None, timeout=3000)
+    assert ("devices.list", {"town": "nancheng", "limit": 2000}) in view.commands.queries
+    pts = np.asarray(view.scene.layer("device").GetMapper().GetInput().GetPoints().GetData())
+    assert len(pts) == 5
+    assert view.scene.layer("device_cluster") is None  # near: no clusters
+    view.scene.overview()
+    qtbot.waitUntil(lambda: view.scene.layer("device") is None, timeout=3000)
+    assert view.scene.layer("device_cluster") is not None

@@ -17,6 +17,7 @@ from views.city3d.colors import SURROUND_RGB
 from views.city3d.overlays import STYLES, label_layer, lonlat_points, point_layer, resources_overlay
 from views.city3d.scene import CityScene
 
+DEVICE_ZOOM_M = 4000.0  # closer than this the devices are drawn one by one
 ACTIVE_ALERT = {AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED}
 ACTIVE_INCIDENT = {IncidentState.OPEN, IncidentState.ACTIVE, IncidentState.CONTAINED}
 
@@ -100,6 +101,28 @@ def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool) -> 
     label_layer(scene, "device_cluster_labels", pts + (0, 0, 40.0), [f"设备 {totals[t]:,}" for t in towns], size=13,
                 rgb=(0.7, 1.0, 0.8), priority=np.array([totals[t] for t in towns]))
     return len(towns)
+
+
+def town_in_view(cam: dict[str, float]) -> str | None:
+    """The town the camera looks at (its focal point)."""
+    from citymodel.towns import town_at
+
+    lon, lat = to_lonlat(cam["x"], cam["y"])
+    return town_at(float(lon), float(lat))
+
+
+def draw_devices(scene: CityScene, devices: list[dict[str, Any]], visible: bool) -> int:
+    """Individual IoT devices (devices.list items), coloured by their bureau (domain)."""
+    from views.city3d.overlays import DOMAIN_RGB
+
+    items = [d for d in devices if d.get("lon") is not None] if visible else []
+    if not items:
+        scene.clear_layer("device")
+        return 0
+    pts = lonlat_points(scene, np.array([d["lon"] for d in items]), np.array([d["lat"] for d in items]), 4.0)
+    rgb = np.array([DOMAIN_RGB.get(str(d.get("domain")), STYLES["device"].rgb) for d in items], np.uint8)
+    point_layer(scene, "device", pts, rgb, STYLES["device"].size)
+    return len(items)
 
 
 def draw_towns(scene: CityScene, store: StateStore) -> None:

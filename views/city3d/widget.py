@@ -49,6 +49,8 @@ class CityView(QWidget):
         self._cards: dict[str, Any] = {"devices": None, "key_units": None}
         self.key_units: list[dict[str, Any]] = []
         self.panel_mode = "card"  # what the side panel shows: card | surroundings | measure
+        self.device_town: str | None = None  # town whose devices are drawn one by one
+        self.devices: list[dict[str, Any]] = []
         self.bookmarks = town_bookmarks()
         configure_pyvista()
         self.toolbar = CityToolbar(self)
@@ -168,7 +170,10 @@ class CityView(QWidget):
 
     # ---- refresh --------------------------------------------------------------------------
     def _on_timer_tick(self) -> None:
-        if self.scene is None or not self._dirty:
+        if self.scene is None:
+            return
+        self._check_zoom()
+        if not self._dirty:
             return
         dirty, self._dirty = self._dirty, set()
         vis = self.toolbar.overlay_visibility()
@@ -179,7 +184,9 @@ class CityView(QWidget):
         if "incidents" in dirty:
             live.draw_incidents(self.scene, self.store, vis.get("incident", True))
         if "devices" in dirty:
-            live.draw_device_clusters(self.scene, self.store, vis.get("device", True))
+            near = self.device_town is not None
+            live.draw_device_clusters(self.scene, self.store, vis.get("device", True) and not near)
+            live.draw_devices(self.scene, self.devices if near else [], vis.get("device", True))
         if "key_units" in dirty or "resources" in dirty:
             live.draw_key_units(self.scene, self.key_units, vis.get("key_unit", True))
         if "towns" in dirty:
@@ -194,6 +201,33 @@ class CityView(QWidget):
 
     def mark(self, *parts: str) -> None:
         self._dirty |= set(parts)
+
+    # ---- devices: clusters far away, individual devices near -----------------------------
+    def _check_zoom(self) -> None:
+        """Zoomed in (camera within DEVICE_ZOOM_M): the devices of the town in view, by type;
+        zoomed out: per-town clusters. Re-queried only when the town in view changes."""
+        assert self.scene is not None
+        st = self.scene.camera_state()
+        town = live.town_in_view(st) if st["dist"] < live.DEVICE_ZOOM_M else None
+        if town == self.device_town:
+            return
+        self.device_town = town
+        self.devices = []
+        self.mark("devices")
+        if town is None:
+            return
+        fut = self.commands.query("devices.list", {"town": town, "limit": 2000})
+
+        def done(f: Any) -> None:
+            try:
+                res: CommandResult = f.result()
+            except Exception:  # transport failure: clusters only
+                return
+            if town == self.device_town and res.ok and res.data:
+                self.devices = list(res.data.get("items", []))
+                self.mark("devices")
+
+        fut.add_done_callback(done) if not fut.done() else done(fut)
 
     # ---- camera ---------------------------------------------------------------------------
     def fly_to(self, target: dict[str, float]) -> None:
