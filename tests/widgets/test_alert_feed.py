@@ -183,3 +183,27 @@ def test_new_rows_highlight_expires(store: Any, qapp: Any, monkeypatch: Any) -> 
     m.flush()
     assert m.data(m.index(0, 2), Qt.ItemDataRole.BackgroundRole) is None
 
+
+
+def test_a_burst_is_one_layout_change_and_keeps_the_selection(store: Any, sink: Any, qtbot: Any, qapp: Any) -> None:
+    rnd = random.Random(5)
+    _load(store, [alert(i, level=2, ts=1000 + i) for i in range(1, 2001)])
+    feed = AlertFeed(store, sink)
+    qtbot.addWidget(feed)
+    feed.show()
+    tick(qapp)
+    assert feed.select_alert(1500)
+    inserted: list[int] = []
+    layouts: list[int] = []
+    feed.model.rowsInserted.connect(lambda *_: inserted.append(1))
+    feed.model.layoutChanged.connect(lambda *_: layouts.append(1))
+    for k in range(300):  # a burst between two ticks: new reds on top, others change level
+        push(store, "alert.upsert", alert(5000 + k, level=4, ts=5000 + k))
+        push(store, "alert.upsert", alert(rnd.randint(1, 2000), level=rnd.choice([1, 3]), ts=3000 + k))
+    tick(qapp)
+    assert inserted == []
+    assert layouts == [1]
+    m = feed.model
+    expected = sorted((a for a in store.alerts.values() if m.filter.matches(a)), key=m._key)
+    assert m.ids() == [a.id for a in expected]
+    assert feed.selected_alerts()[0].id == 1500  # the user's selection followed its alert
