@@ -147,6 +147,9 @@ def resources_overlay(scene: CityScene, resources: list[Any], visible: dict[str,
             if items else np.zeros((0, 3))
         point_layer(scene, kind, pts, st.rgb, st.size)
         counts[kind] = len(items)
+        if kind == "fire_station":  # station names (the placement mapper drops overlapping ones)
+            label_layer(scene, "fire_station_labels", pts + (0.0, 0.0, 25.0), [r.name for r in items], size=13,
+                        rgb=(1.0, 0.75, 0.7), priority=np.full(len(items), 50))
     return counts
 
 
