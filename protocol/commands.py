@@ -210,7 +210,7 @@ _OPS = {
 }
 PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.OPERATOR: frozenset(_OPS | {"focus.set"}),
-    Role.DUTY_OFFICER: frozenset(_OPS | {"focus.set", "silence.create", "silence.cancel"}),
+    Role.DUTY_OFFICER: frozenset(_OPS | {"focus.set", "silence.create", "silence.cancel", "scenario.start"}),
     Role.LEADER: frozenset(_OPS | {"focus.set", "task.decide"}),
     Role.BUREAU_OPERATOR: frozenset(_OPS | {"silence.create", "silence.cancel", "device.register", "device.revoke"}),
     Role.ADMIN: frozenset(COMMANDS),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ import sys
 import time
 from datetime import datetime
 
+from simulator.runner import Runner
 from simulator.scenarios import SCENARIOS, ScheduleError, make, parse_schedule
 
 log = logging.getLogger("ioc-sim")
@@ -73,6 +75,9 @@ def parser() -> argparse.ArgumentParser:
                    help="host building devices in the synthetic CIM city of this size (citymodel.generator)")
     p.add_argument("--cap-status", choices=("Exercise", "Actual"), default="Exercise",
                    help="CAP <status> of the scenarios' warnings (default Exercise: a rehearsal)")
+    p.add_argument("--control-stdin", action="store_true",
+                   help="read control lines from standard input while running, e.g. "
+                        '{"op": "scenario", "name": "fire", "speed": 10} (the service uses this)')
     p.add_argument("--list-scenarios", action="store_true", help="print the scenarios and their beats, then exit")
     p.add_argument("--log-level", default="INFO")
     return p
@@ -88,7 +93,6 @@ async def _main(args: argparse.Namespace) -> int:
     from simulator.city import build_city
     from simulator.engine import Simulation
     from simulator.publishers import HttpPublisher, MqttPublisher
-    from simulator.runner import Runner
 
     t = time.perf_counter()
     city = build_city(args.seed, args.devices, cim_buildings=args.cim_buildings or None)
@@ -110,8 +114,38 @@ async def _main(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await runner.run(stop, duration_s=args.duration)
+    control = asyncio.create_task(_read_control(runner, stop)) if args.control_stdin else None
+    try:
+        await runner.run(stop, duration_s=args.duration)
+    finally:
+        if control is not None:
+            control.cancel()
+            await asyncio.gather(control, return_exceptions=True)
     return 0
+
+
+def apply_control(runner: Runner, line: bytes) -> None:
+    """One control line (JSON). A bad line is logged and ignored: the city keeps running."""
+    try:
+        msg = json.loads(line)
+        if not isinstance(msg, dict) or msg.get("op") != "scenario":
+            raise ValueError("expected {\"op\": \"scenario\", \"name\": ...}")
+        speed = msg.get("speed")
+        runner.start_scenario(str(msg["name"]), speed=float(speed) if speed is not None else None)
+    except (ValueError, KeyError, TypeError, ScheduleError) as exc:
+        log.warning("control line ignored (%s): %r", exc, line[:200])
+
+
+async def _read_control(runner: Runner, stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while not stop.is_set():
+        line = await reader.readline()
+        if not line:
+            return  # the service closed the pipe: no more control, the city keeps running
+        if line.strip():
+            apply_control(runner, line)
 
 
 def main(argv: list[str] | None = None) -> int:

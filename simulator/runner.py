@@ -26,7 +26,8 @@ from simulator import rng
 from simulator.engine import Simulation
 from simulator.keys import bureau_key
 from simulator.publishers import HttpPublisher, MqttPublisher
-from simulator.scenarios.base import Action
+from simulator.scenarios import make as make_scenario
+from simulator.scenarios.base import Action, Scenario
 from simulator.wire import Encoder, WireReadings
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Runner:
         self.speed, self.rate, self.tick_s = speed, rate, tick_s
         self.wall0 = time.time() if wall_start is None else wall_start
         self.model0 = self.wall0 if model_start is None else model_start
+        self.started_wall = self.wall0
         self.model_now = self.model0
         self.encoder = Encoder(sim.city, secret)
         self.stats = RunStats(model_t=self.model0)
@@ -69,6 +71,23 @@ class Runner:
 
     def wire_ts(self, t_model: np.ndarray) -> np.ndarray:
         return self.wall0 + (np.asarray(t_model, dtype=float) - self.model0) / self.speed
+
+    def set_speed(self, speed: float, wall: float | None = None) -> None:
+        """Change the speed from now on: re-anchor so model time and wire times stay continuous."""
+        if not speed > 0:
+            raise ValueError("speed must be positive")
+        now = time.time() if wall is None else wall
+        self.model0, self.wall0, self.speed = self.model_at(now), now, speed
+
+    def start_scenario(self, name: str, *, speed: float | None = None, wall: float | None = None) -> Scenario:
+        """Start a scenario now (a rehearsal asked for while running), optionally at a new speed."""
+        now = time.time() if wall is None else wall
+        if speed is not None and speed != self.speed:
+            self.set_speed(speed, now)
+        sc = make_scenario(name)
+        self.sim.add_scenario(sc, max(self.model_at(now), self.model_now))
+        log.info("scenario %s (%s) started at %gx", name, sc.title_zh, self.speed)
+        return sc
 
     # ---- one tick (synchronous: testable without a loop) ---------------------------------------
 
@@ -155,7 +174,7 @@ class Runner:
         try:
             while not stop.is_set():
                 now = time.time()
-                if duration_s is not None and now - self.wall0 >= duration_s:
+                if duration_s is not None and now - self.started_wall >= duration_s:
                     break
                 self.tick(now)
                 if now - last_log >= STATS_EVERY_S:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import importlib
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -166,22 +167,47 @@ class SyncService:
         http_port = getattr(http, "port", 0) or cfg.http_port  # the bound port when --http-port 0
         cmd = [exe] if exe else [sys.executable, "-m", "simulator"]
         cmd += ["--seed", str(cfg.sim_seed), "--devices", str(cfg.sim_devices), "--speed", str(cfg.sim_speed),
-                "--http", f"http://{cfg.host}:{http_port}", "--secret", cfg.sim_secret]
+                "--http", f"http://{cfg.host}:{http_port}", "--secret", cfg.sim_secret, "--control-stdin"]
         if cfg.mqtt_enabled:
             cmd += ["--mqtt", f"{cfg.mqtt_host}:{cfg.mqtt_port}", "--mqtt-prefix", cfg.mqtt_prefix]
         log.info("starting the simulator: %s", " ".join(cmd[:1]))
-        self._sim = subprocess.Popen(cmd)  # noqa: S603 - our own console script
+        self._sim = subprocess.Popen(cmd, stdin=subprocess.PIPE)  # noqa: S603 - our own console script
+        if self.ctx is not None:
+            self.ctx.components["simulator"] = SimulatorControl(self._sim)
 
     def _stop_simulator(self) -> None:
         p, self._sim = self._sim, None
+        if self.ctx is not None:
+            self.ctx.components.pop("simulator", None)
         if p is None or p.poll() is not None:
             return
+        with contextlib.suppress(OSError):
+            if p.stdin is not None:
+                p.stdin.close()
         p.terminate()
         try:
             p.wait(timeout=5)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+class SimulatorControl:
+    """The running simulator child, as command handlers see it (scenario.start)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self._proc = proc
+
+    @property
+    def running(self) -> bool:
+        return self._proc.poll() is None and self._proc.stdin is not None
+
+    def start_scenario(self, name: str, speed: float) -> None:
+        if not self.running or self._proc.stdin is None:
+            raise RuntimeError("the simulator is not running")
+        line = json.dumps({"op": "scenario", "name": name, "speed": speed}) + "\n"
+        self._proc.stdin.write(line.encode())
+        self._proc.stdin.flush()
 
 
 async def run(config: ServiceConfig, *, ready: Any = None) -> None:
