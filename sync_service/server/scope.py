@@ -7,10 +7,11 @@ so a bureau operator gets the same view whichever way the data reaches it):
 
 - devices.stats: only the rows of the viewer's domains;
 - dq.counts: only the viewer's domains in by_domain; total recomputed from them;
-- rule.upsert: a rule belongs to its device type's domain (catalog), shown only within it.
-
-metrics.tick (city headline indicators: aggregates over the whole city, the figures the front
-hall shows visitors) passes unchanged.
+- rule.upsert: a rule belongs to its device type's domain (catalog), shown only within it;
+- metrics.tick: its city and town figures are aggregates over the whole city (the headline
+  indicators the front hall shows visitors) and pass unchanged, but `candidates` names alert
+  ids and group keys of one domain each: only the viewer's domains' candidates remain, and
+  city.incident_candidates is recounted from them.
 """
 
 from __future__ import annotations
@@ -41,9 +42,19 @@ def _dq_counts(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
     return {**data, "by_domain": by_domain, "total": total}
 
 
+def _metrics_tick(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
+    cands = [c for c in data.get("candidates") or [] if isinstance(c, dict) and c.get("domain") in domains]
+    out = {**data, "candidates": cands}
+    city = data.get("city")
+    if isinstance(city, dict) and "incident_candidates" in city:
+        out["city"] = {**city, "incident_candidates": len(cands)}
+    return out
+
+
 REDACTORS: dict[str, Callable[[dict[str, Any], frozenset[str]], dict[str, Any]]] = {
     ek.DEVICES_STATS: _devices_stats,
     ek.DQ_COUNTS: _dq_counts,
+    ek.METRICS_TICK: _metrics_tick,
 }
 
 

@@ -110,3 +110,49 @@ async def test_bureau_operator_sees_only_its_domain(sqlite_url: str) -> None:
             await bw2.until(lambda f: f["type"] == "events" and any(e["kind"] == DQ_COUNTS for e in f["items"]))
             assert _domains_in(bw2.events) <= {"water", None}
             assert "water" in _domains_in(bw2.events)
+
+
+def _candidate_alerts(s: Session) -> tuple[dict[str, list[int]], list[NewEvent]]:
+    """Two alerts of one group in fire and two in water: one incident candidate per domain."""
+    from tests.sync_service.data_helpers import add_alert
+
+    ids: dict[str, list[int]] = {}
+    for domain, key in (("fire", "bldg:5001"), ("water", "town:hongmei:water_level")):
+        alerts = [add_alert(s, domain, level=3) for _ in range(2)]
+        for a in alerts:
+            a.group_key = key
+        ids[domain] = [a.id for a in alerts]
+    return ids, []
+
+
+async def test_metrics_tick_candidates_are_scoped(sqlite_url: str) -> None:
+    """metrics.tick carries incident candidates (alert ids, group keys) of every domain: a bureau
+    operator gets only its own domains' ones - live, in the snapshot and in a replay."""
+    from protocol.events import METRICS_TICK
+
+    async with service(sqlite_url, parts=("sync_service.metrics",)) as svc:
+        ids, _ = await svc.ctx.db.write_events(_candidate_alerts)
+        async with Client.open(svc.url, "operator") as op, Client.open(svc.url, "bureau_fire") as bf:
+            await svc.ctx.components["metrics"].tick()
+            f = await op.until(lambda f: f["type"] == "events" and any(e["kind"] == METRICS_TICK for e in f["items"]))
+            seq = next(e["seq"] for e in f["items"] if e["kind"] == METRICS_TICK)
+            await bf.wait_seq(seq)
+            full = next(e["data"] for e in op.events if e["seq"] == seq)
+            mine = next(e["data"] for e in bf.events if e["seq"] == seq)
+        assert {c["domain"] for c in full["candidates"]} == {"fire", "water"}
+        assert full["city"]["incident_candidates"] == 2
+        assert [c["domain"] for c in mine["candidates"]] == ["fire"]
+        assert sorted(mine["candidates"][0]["alert_ids"]) == sorted(ids["fire"])
+        assert mine["city"]["incident_candidates"] == 1
+        assert "town:hongmei:water_level" not in str(mine)
+        assert mine["city"]["alerts_open"] == full["city"]["alerts_open"] == 4  # city aggregate: unchanged
+        async with Client.open(svc.url, "bureau_fire") as bf2, \
+                Client.open(svc.url, "bureau_water", last_seq=seq - 1) as bw:
+            snap_tick = bf2.snapshot["metrics"][-1]
+            assert [c["domain"] for c in snap_tick["candidates"]] == ["fire"]
+            assert snap_tick["city"]["incident_candidates"] == 1
+            assert bw.welcome["mode"] == "resume"
+            await bw.wait_seq(seq)
+            replayed = next(e["data"] for e in bw.events if e["seq"] == seq)
+            assert [c["domain"] for c in replayed["candidates"]] == ["water"]
+            assert sorted(replayed["candidates"][0]["alert_ids"]) == sorted(ids["water"])
