@@ -37,9 +37,7 @@ _KEEP: list[Any] = []  # Qt helpers that must live as long as the run
 def _app() -> Any:
     from PySide6.QtWidgets import QApplication
 
-    from widgets import refguard
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    refguard.install()
     return app
 
 

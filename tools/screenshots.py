@@ -43,8 +43,6 @@ def settle(app: QApplication, rounds: int = 6) -> None:
 
 def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from widgets import refguard
-    refguard.install()
     from app.halls import shipped_profiles
     from app.settings import ConsoleSettings
     from app.store import StateStore

@@ -251,8 +251,6 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(argv[:1])
     app.setApplicationName("ioc-console")
     app.setQuitOnLastWindowClosed(False)
-    from widgets import refguard
-    refguard.install()  # PySide6 6.12 drains None/True/False; a wall runs for days
     shell = Shell(app, args)
     from views.error_dialog import ErrorDialog
     shell.error_dialog = ErrorDialog(shell.notifications)  # type: ignore[attr-defined]

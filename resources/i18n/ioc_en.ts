@@ -3,37 +3,10 @@
 <TS version="2.1" language="en_GB" sourcelanguage="zh_CN">
 <context>
     <name>Age</name>
-    <message numerus="yes">
+    <message>
         <location filename="../../widgets/common.py" line="120"/>
         <source>%n 秒</source>
-        <translation>
-            <numerusform>%n second</numerusform>
-            <numerusform>%n seconds</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../widgets/common.py" line="122"/>
-        <source>%n 分钟</source>
-        <translation>
-            <numerusform>%n minute</numerusform>
-            <numerusform>%n minutes</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../widgets/common.py" line="124"/>
-        <source>%n 小时</source>
-        <translation>
-            <numerusform>%n hour</numerusform>
-            <numerusform>%n hours</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location filename="../../widgets/common.py" line="125"/>
-        <source>%n 天</source>
-        <translation>
-            <numerusform>%n day</numerusform>
-            <numerusform>%n days</numerusform>
-        </translation>
+        <translation>%n s</translation>
     </message>
 </context>
 <context>
@@ -72,8 +45,8 @@
         <location filename="../../widgets/alert_feed.py" line="261"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
-            <numerusform>%n red alert is hidden by the current filter</numerusform>
-            <numerusform>%n red alerts are hidden by the current filter</numerusform>
+            <numerusform>Red alerts hidden by the current filter: %n</numerusform>
+            <numerusform>Red alerts hidden by the current filter: %n</numerusform>
         </translation>
     </message>
     <message>
@@ -90,8 +63,8 @@
         <location filename="../../widgets/alert_feed.py" line="305"/>
         <source>对 %n 条告警执行：</source>
         <translation>
-            <numerusform>For %n alert: </numerusform>
-            <numerusform>For %n alerts: </numerusform>
+            <numerusform>Selected alerts: %n — </numerusform>
+            <numerusform>Selected alerts: %n — </numerusform>
         </translation>
     </message>
     <message>
@@ -118,42 +91,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="200"/>
+        <location filename="../../widgets/alert_model.py" line="241"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="200"/>
+        <location filename="../../widgets/alert_model.py" line="241"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="200"/>
+        <location filename="../../widgets/alert_model.py" line="241"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="201"/>
+        <location filename="../../widgets/alert_model.py" line="242"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="201"/>
+        <location filename="../../widgets/alert_model.py" line="242"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="201"/>
+        <location filename="../../widgets/alert_model.py" line="242"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="202"/>
+        <location filename="../../widgets/alert_model.py" line="243"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="202"/>
+        <location filename="../../widgets/alert_model.py" line="243"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -315,8 +288,8 @@
         <location filename="../../widgets/decision_panel.py" line="109"/>
         <source>待决策事项：%n 项</source>
         <translation>
-            <numerusform>%n decision waiting</numerusform>
-            <numerusform>%n decisions waiting</numerusform>
+            <numerusform>Decisions waiting: %n</numerusform>
+            <numerusform>Decisions waiting: %n</numerusform>
         </translation>
     </message>
     <message>
@@ -739,8 +712,8 @@
         <location filename="../../widgets/red_alert.py" line="180"/>
         <source>（另有 %n 条）</source>
         <translation>
-            <numerusform> (and %n more)</numerusform>
-            <numerusform> (and %n more)</numerusform>
+            <numerusform> (+%n more)</numerusform>
+            <numerusform> (+%n more)</numerusform>
         </translation>
     </message>
     <message>

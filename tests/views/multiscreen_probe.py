@@ -13,8 +13,6 @@ from PySide6.QtWidgets import QApplication
 def main() -> int:
     hall = sys.argv[1]
     app = QApplication(sys.argv[:1])
-    from widgets import refguard
-    refguard.install()
     from app.halls import shipped_profiles
     from app.settings import ConsoleSettings
     from app.store import StateStore

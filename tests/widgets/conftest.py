@@ -31,8 +31,6 @@ def push(store: StateStore, kind: str, data: dict[str, Any]) -> None:
 
 @pytest.fixture(autouse=True)
 def _chinese_ui(qapp: Any) -> Iterator[None]:
-    from widgets import refguard
-    refguard.install()
     from views.theme import apply_language
     apply_language(qapp, "zh")
     yield
