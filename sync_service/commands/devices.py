@@ -1,7 +1,9 @@
 """device.register / device.revoke (bureau operators for their domain, admins).
 
 register: a new device of a type (its domain is the type's), with a freshly generated key that
-is returned once; the store keeps only sha256(key). revoke: the device's readings are refused
+is returned once; the store keeps only sha256(key). The key is a secret result field: the
+dispatcher stores the command's result without it (a retried command id gets
+`"key_redacted": true` instead of the key), so it is nowhere at rest. revoke: the device's readings are refused
 from now on (the in-memory credential cache flips at once; other service processes pick the
 revocation up on their periodic refresh).
 """
@@ -24,7 +26,7 @@ from sync_service.ingest.auth import key_hash
 from sync_service.ingest.registry import DeviceInfo
 
 
-@command("device.register")
+@command("device.register", secret_result=("key",))
 def device_register(s: Session, ctx: CommandContext, args: DeviceRegister) -> tuple[dict[str, Any], list[NewEvent]]:
     dt = s.get(DeviceType, args.device_type)
     if dt is None:

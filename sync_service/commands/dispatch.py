@@ -9,7 +9,10 @@ A command, all in ONE writer transaction:
 4. the events are appended to the log, then the CommandRecord (ok or refusal, with the last
    seq) and an audit entry are written, and the transaction commits (durably);
 5. only then is the Result returned to the session.
-A refusal is stored like a success: a retried id gets the same answer. An unexpected error
+A refusal is stored like a success: a retried id gets the same answer - except secret result
+fields (SECRET_RESULT_FIELDS: the key device.register generates), which only the first answer
+carries: the stored result has `<field>_redacted: true` in their place. Passwords in args are
+stored as "***" (command table and audit log alike). An unexpected error
 (a bug) rolls everything back and answers `internal` without storing, so a retry may succeed.
 
 Everything runs on the single writer thread in submission order, so two copies of one id
@@ -32,6 +35,7 @@ from sync_service.auth import audit
 from sync_service.commands.registry import (
     COMMAND_HANDLERS,
     QUERY_HANDLERS,
+    SECRET_RESULT_FIELDS,
     Actor,
     CommandContext,
     CommandFailed,
@@ -108,7 +112,8 @@ class Dispatcher:
             out.seq = events[-1].seq if events else None
             s.add(CommandRecord(id=frame.id, username=actor.username, name=frame.name,
                                 args=_redacted(frame.args), ok=out.ok,
-                                result={"data": out.data, "error": out.error}, seq=out.seq, ts=now))
+                                result={"data": _stored_data(frame.name, out.data), "error": out.error},
+                                seq=out.seq, ts=now))
             audit(s, actor.username, frame.name, _target(frame.args), ok=out.ok, ts=now,
                   detail={"command_id": frame.id, "seq": out.seq,
                           **({"error": out.error} if out.error else {})})
@@ -150,6 +155,18 @@ class Dispatcher:
 def _redacted(args: dict[str, Any]) -> dict[str, Any]:
     """Args as stored: never a password in the command table or the audit log."""
     return {k: ("***" if "password" in k.lower() else v) for k, v in args.items()}
+
+
+def _stored_data(name: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The result data as stored: secret fields (a device key) are shown once, never kept."""
+    secret = SECRET_RESULT_FIELDS.get(name, ())
+    if data is None or not secret:
+        return data
+    out = {k: v for k, v in data.items() if k not in secret}
+    for k in secret:
+        if k in data:
+            out[f"{k}_redacted"] = True
+    return out
 
 
 def _target(args: dict[str, Any]) -> str:

@@ -76,13 +76,19 @@ QueryHandler = Callable[[Session, CommandContext, Any], dict[str, Any]]
 
 COMMAND_HANDLERS: dict[str, CommandHandler] = {}
 QUERY_HANDLERS: dict[str, QueryHandler] = {}
+# result fields shown once to the caller and never stored (device keys): see dispatch.py
+SECRET_RESULT_FIELDS: dict[str, tuple[str, ...]] = {}
 
 
-def command(name: str) -> Callable[[CommandHandler], CommandHandler]:
+def command(name: str, *, secret_result: tuple[str, ...] = ()) -> Callable[[CommandHandler], CommandHandler]:
+    """secret_result: result fields the caller sees once; the stored result (what a retried id
+    gets back) has them removed and `<field>_redacted: true` instead."""
     def deco(fn: CommandHandler) -> CommandHandler:
         if name in COMMAND_HANDLERS:
             raise RuntimeError(f"command {name} registered twice")
         COMMAND_HANDLERS[name] = fn
+        if secret_result:
+            SECRET_RESULT_FIELDS[name] = secret_result
         return fn
 
     return deco
