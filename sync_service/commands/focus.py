@@ -20,8 +20,8 @@ def focus_set(s: Session, ctx: CommandContext, args: FocusSet) -> tuple[dict[str
     if args.incident_id is not None:
         inc = s.get(Incident, args.incident_id) or ctx.not_found("incident", args.incident_id)
         ctx.check_domain(inc.domain)
-        # the focus names an incident: it travels in that incident's domain so a bureau that
-        # cannot see the incident never learns of it
+        # the focus names an incident: it travels in that incident's domain; a bureau that
+        # cannot see the incident gets it redacted to "focus elsewhere" (server/scope.py)
         domain, town = inc.domain, inc.town
     hall = ctx.services.get("hall")
     focus = Focus(incident_id=args.incident_id, by=ctx.actor.username,

@@ -8,6 +8,9 @@ so a bureau operator gets the same view whichever way the data reaches it):
 - devices.stats: only the rows of the viewer's domains;
 - dq.counts: only the viewer's domains in by_domain; total recomputed from them;
 - rule.upsert: a rule belongs to its device type's domain (catalog), shown only within it;
+- focus.set travels in the focused incident's domain; a viewer outside it gets the event all
+  the same, redacted to "focus moved elsewhere": incident_id null, `elsewhere: true`, no
+  domain or town (so a bureau whose incident had the focus learns that it lost it);
 - metrics.tick: its city and town figures are aggregates over the whole city (the headline
   indicators the front hall shows visitors) and pass unchanged, but `candidates` names alert
   ids and group keys of one domain each: only the viewer's domains' candidates remain, and
@@ -42,6 +45,12 @@ def _dq_counts(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
     return {**data, "by_domain": by_domain, "total": total}
 
 
+def _focus_elsewhere(data: dict[str, Any]) -> dict[str, Any]:
+    """A focus on an incident the viewer may not see: who moved it and when, not where to."""
+    return {"incident_id": None, "by": data.get("by", ""), "hall": data.get("hall"), "ts": data.get("ts", 0.0),
+            "elsewhere": True}
+
+
 def _metrics_tick(data: dict[str, Any], domains: frozenset[str]) -> dict[str, Any]:
     cands = [c for c in data.get("candidates") or [] if isinstance(c, dict) and c.get("domain") in domains]
     out = {**data, "candidates": cands}
@@ -67,6 +76,8 @@ def visible(ev: Event, scope: Scope) -> Event | None:
     """The event as this scope sees it, or None when it must not see it at all."""
     if scope is None:
         return ev
+    if ev.kind == ek.FOCUS_SET and ev.domain is not None and ev.domain not in scope:
+        return ev.model_copy(update={"domain": None, "town": None, "data": _focus_elsewhere(ev.data)})
     if ev.domain is not None:
         return ev if ev.domain in scope else None
     if ev.kind == ek.RULE_UPSERT:

@@ -54,7 +54,9 @@ async def test_bureau_operator_sees_only_its_domain(sqlite_url: str) -> None:
             assert snap["rules"]
             assert {r["device_type"] for r in snap["rules"]} <= fire_types
             assert snap["incidents"] == []  # the water incident is not theirs
-            assert snap["focus"] == []  # nor the focus on it
+            # nor which incident has the focus: only that it is elsewhere
+            assert [{k: f[k] for k in ("incident_id", "elsewhere")} for f in snap["focus"]] == [
+                {"incident_id": None, "elsewhere": True}]
             assert {s["domain"] for s in snap["devices_stats"]} == {"fire"}
             assert snap["dq"][0]["by_domain"] == {"fire": {"nan": 2}}
             assert snap["dq"][0]["total"] == {"nan": 2}
@@ -156,3 +158,42 @@ async def test_metrics_tick_candidates_are_scoped(sqlite_url: str) -> None:
             replayed = next(e["data"] for e in bw.events if e["seq"] == seq)
             assert [c["domain"] for c in replayed["candidates"]] == ["water"]
             assert sorted(replayed["candidates"][0]["alert_ids"]) == sorted(ids["water"])
+
+
+async def test_focus_moving_away_reaches_the_bureau_redacted(sqlite_url: str) -> None:
+    """focus.set goes to everyone; a session outside the focused incident's domain learns that
+    the focus moved elsewhere (incident_id null, elsewhere: true), nothing about where."""
+    from protocol.events import FOCUS_SET
+
+    async with service(sqlite_url) as svc:
+        (fire_a, water_a), _ = await svc.ctx.db.write_events(alerts_with_events(["fire", "water"]))
+        async with Client.open(svc.url, "operator") as op, Client.open(svc.url, "bureau_fire") as bf, \
+                Client.open(svc.url, "bureau_water") as bw:
+            fire_inc = (await op.command("incident.open", {"alert_ids": [fire_a]}))["data"]["incident_id"]
+            water_inc = (await op.command("incident.open", {"alert_ids": [water_a]}))["data"]["incident_id"]
+            seqs = []
+            for inc in (fire_inc, water_inc, None):
+                r = await op.command("focus.set", {"incident_id": inc})
+                assert r["ok"], r
+                seqs.append(r["seq"])
+            for c in (op, bf, bw):
+                await c.wait_seq(seqs[-1])
+
+            def focus(c: Client) -> list[dict]:
+                return [e for e in c.events if e["kind"] == FOCUS_SET]
+
+            assert [e["data"]["incident_id"] for e in focus(op)] == [fire_inc, water_inc, None]
+            assert [e["seq"] for e in focus(bf)] == seqs  # every move, none left out
+            on_fire, moved, cleared = focus(bf)
+            assert (on_fire["data"]["incident_id"], on_fire["domain"]) == (fire_inc, "fire")
+            assert moved["data"] == {"incident_id": None, "by": "operator", "hall": None,
+                                     "ts": moved["data"]["ts"], "elsewhere": True}
+            assert (moved["domain"], moved["town"]) == (None, None)
+            assert cleared["data"]["incident_id"] is None
+            assert "elsewhere" not in cleared["data"]  # cleared, not moved: nothing to hide
+            assert [e["data"].get("elsewhere", False) for e in focus(bw)] == [True, False, False]
+            assert focus(bw)[1]["data"]["incident_id"] == water_inc
+        # a replay is redacted the same way
+        async with Client.open(svc.url, "bureau_fire", last_seq=seqs[0]) as bf2:
+            await bf2.wait_seq(seqs[-1])
+            assert [e["data"].get("elsewhere", False) for e in bf2.events if e["kind"] == FOCUS_SET] == [True, False]
