@@ -6,7 +6,9 @@
 
 Settings: defaults < config file (--config, IOC_CONFIG) < IOC_* environment < these flags.
 Once listening it prints one line `ioc-sync ready ws://HOST:PORT http://HOST:PORT` (scripts and
-tests wait for it; with --ws-port 0 it names the port chosen).
+tests wait for it; with --ws-port 0 it names the port chosen). Before that, slow first-start
+steps print `ioc-sync starting STEP N` (cim-generate, cim-store, provision; N = how many) so a
+launcher can tell the user what it is waiting for.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, help="simulator seed")
     ap.add_argument("--devices", type=int, help="simulated devices")
     ap.add_argument("--speed", type=float, help="simulator speed factor (1-60)")
+    ap.add_argument("--cim-buildings", type=int,
+                    help="with --simulate: synthetic CIM buildings seeded on first start (default 1700000; 0 = none)")
     ap.add_argument("--demo-users", action="store_true", default=None,
                     help="create the demo accounts (docs/protocol.md)")
     ap.add_argument("--no-mqtt", action="store_true", help="do not connect to an MQTT broker")
@@ -46,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = ServiceConfig.load(
             a.config, db_url=a.db_url, host=a.host, ws_port=a.ws_port, http_port=a.http_port,
             server_id=a.server_id, simulate=a.simulate, sim_seed=a.seed, sim_devices=a.devices,
-            sim_speed=a.speed, demo_users=a.demo_users, mqtt_enabled=False if a.no_mqtt else None)
+            sim_speed=a.speed, cim_buildings=a.cim_buildings, demo_users=a.demo_users, mqtt_enabled=False if a.no_mqtt else None)
     except ValueError as exc:
         print(f"ioc-sync: {exc}", file=sys.stderr)
         return 2

@@ -50,6 +50,9 @@ class ServiceConfig:
     sim_devices: int = 100_000
     sim_speed: float = 1.0
     sim_secret: str = "ioc-sim-provisioning"  # derives simulated device and bureau keys
+    # the synthetic CIM city seeded (with sim_seed) on a first --simulate start into an empty
+    # buildings table, and the buildings the simulated devices are placed in; 0 = none
+    cim_buildings: int = 1_700_000
     # bootstrap admin (first start only)
     admin_user: str = "admin"
     admin_password: str = ""  # empty: generated and written to <data dir>/admin-password.txt

@@ -74,6 +74,7 @@ class SyncService:
         self.started: list[Any] = []
         self.admin_password: str | None = None  # set when generated at this start
         self._sim: subprocess.Popen[bytes] | None = None
+        self._sim_cim = 0  # CIM buildings ioc-sim regenerates to place devices (0: its own premises)
 
     @property
     def ws_port(self) -> int:
@@ -143,18 +144,44 @@ class SyncService:
 
     # ---- the simulated city -----------------------------------------------------------------------
     async def _provision(self) -> None:
-        """First start with --simulate: the simulated city's devices and credentials."""
+        """First start with --simulate: the synthetic CIM city (when the buildings table is empty)
+        and the simulated city's devices, placed in its buildings, with their credentials."""
         city_mod, prov_mod = _optional("simulator.city"), _optional("simulator.provision")
         if city_mod is None or prov_mod is None:
             log.warning("--simulate: the simulator package is not available; no simulated city")
             return
         cfg = self.config
         assert self.ctx is not None
-        have = await self.ctx.db.read(lambda s: s.scalar(select(func.count()).select_from(Device)) or 0)
-        if have >= cfg.sim_devices:
+        db = self.ctx.db
+        from sync_service.cim.store import store_buildings
+        from sync_service.db.models import Building
+
+        def count(model: Any) -> Any:
+            return lambda s: s.scalar(select(func.count()).select_from(model)) or 0
+
+        have_buildings = await db.read(count(Building))
+        table = None
+        if not have_buildings and cfg.cim_buildings > 0:
+            from citymodel.generator import generate_city
+
+            _starting("cim-generate", cfg.cim_buildings)
+            table = await asyncio.to_thread(generate_city, cfg.sim_seed, cfg.cim_buildings)
+            _starting("cim-store", len(table))
+            await db.write(lambda s: store_buildings(s, table))
+            log.info("seeded %d synthetic CIM buildings (seed %d)", len(table), cfg.sim_seed)
+            have_buildings = len(table)
+        # ioc-sim regenerates the same synthetic city to put its devices in the same buildings;
+        # a CIM of another size (imported, or seeded otherwise) is not one it can regenerate
+        self._sim_cim = cfg.cim_buildings if cfg.cim_buildings > 0 and have_buildings == cfg.cim_buildings else 0
+        if await db.read(count(Device)) >= cfg.sim_devices:
             return  # provisioned on an earlier start: building the city again costs seconds
-        city = await asyncio.to_thread(city_mod.build_city, cfg.sim_seed, cfg.sim_devices)
-        n = await self.ctx.db.write(lambda s: prov_mod.provision(s, city, cfg.sim_secret))
+        _starting("provision", cfg.sim_devices)
+        if table is not None:
+            city = await asyncio.to_thread(city_mod.build_city, cfg.sim_seed, cfg.sim_devices, buildings=table)
+        else:
+            city = await asyncio.to_thread(city_mod.build_city, cfg.sim_seed, cfg.sim_devices,
+                                           cim_buildings=self._sim_cim or None)
+        n = await db.write(lambda s: prov_mod.provision(s, city, cfg.sim_secret))
         log.info("simulated city provisioned: %s", n)
 
     def _start_simulator(self) -> None:
@@ -168,6 +195,8 @@ class SyncService:
         cmd = [exe] if exe else [sys.executable, "-m", "simulator"]
         cmd += ["--seed", str(cfg.sim_seed), "--devices", str(cfg.sim_devices), "--speed", str(cfg.sim_speed),
                 "--http", f"http://{cfg.host}:{http_port}", "--secret", cfg.sim_secret, "--control-stdin"]
+        if self._sim_cim:
+            cmd += ["--cim-buildings", str(self._sim_cim)]
         if cfg.mqtt_enabled:
             cmd += ["--mqtt", f"{cfg.mqtt_host}:{cfg.mqtt_port}", "--mqtt-prefix", cfg.mqtt_prefix]
         log.info("starting the simulator: %s", " ".join(cmd[:1]))
@@ -190,6 +219,12 @@ class SyncService:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def _starting(step: str, n: int) -> None:
+    """A slow first-start step, for the launcher waiting on the ready line (cli.py)."""
+    log.info("starting: %s %d", step, n)
+    print(f"ioc-sync starting {step} {n}", flush=True)
 
 
 class SimulatorControl:

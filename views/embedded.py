@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DEMO_PASSWORDS_ENV = "IOC_CONSOLE_DEMO_PASSWORD"
@@ -42,7 +43,11 @@ class EmbeddedService:
         db = ["--db-url", self.db_url] if self.db_url else []
         return [*base, "--simulate", "--demo-users", "--ws-port", "0", "--http-port", "0", *db, *self.extra_args]
 
-    def start(self, timeout_s: float = 90.0) -> str:
+    def start(self, timeout_s: float = 90.0, on_wait: Callable[[str, int], None] | None = None) -> str:
+        """Start the child and wait for its ready line. Each `ioc-sync starting STEP N` line (a
+        slow first-start step: generating the CIM city takes a minute) restarts the timeout;
+        on_wait(step, n) is called with the current step ("" before the first) every poll, so a
+        window can keep painting while it waits."""
         err = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         # cwd: the project root, so `python -m sync_service.cli` works from a source checkout too
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=err, start_new_session=True,
@@ -51,21 +56,28 @@ class EmbeddedService:
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout_s
         buf = b""
+        step, n = "", 0
         while time.monotonic() < deadline:
+            if on_wait is not None:
+                on_wait(step, n)
             if self.proc.poll() is not None:
                 raise RuntimeError(f"the local sync service exited with code {self.proc.returncode}"
                                    + (f"; see {self.log_path}" if self.log_path else ""))
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
             if not ready:
                 continue
-            chunk = os.read(self.proc.stdout.fileno(), 4096)
-            buf += chunk
-            for line in buf.decode(errors="replace").splitlines():
-                if line.startswith("ioc-sync ready "):
-                    parts = line.split()
+            buf += os.read(self.proc.stdout.fileno(), 4096)
+            *lines, buf = buf.split(b"\n")
+            for raw in lines:
+                parts = raw.decode(errors="replace").split()
+                if parts[:2] == ["ioc-sync", "ready"] and len(parts) >= 3:
                     self.url = parts[2]
                     self.http_url = parts[3] if len(parts) > 3 else ""
                     return self.url
+                if parts[:2] == ["ioc-sync", "starting"] and len(parts) >= 3:
+                    step = parts[2]
+                    n = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+                    deadline = time.monotonic() + timeout_s
         self.stop()
         raise RuntimeError(f"the local sync service was not ready within {timeout_s:.0f} s")
 

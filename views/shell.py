@@ -93,7 +93,14 @@ class Shell:
         log_path = config_dir() / "embedded-service.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.embedded = EmbeddedService(log_path=log_path)
-        self.embedded.start()
+        from views.startup_splash import StartupSplash
+        splash = StartupSplash()
+        try:
+            # the first start seeds the CIM city and the devices: a minute, its steps shown
+            self.embedded.start(on_wait=splash.on_wait)
+        finally:
+            splash.close()
+            splash.deleteLater()
         log.info("embedded sync service at %s (log: %s)", self.embedded.url, log_path)
         user = self.args.user or "operator"
         password = self.args.password or os.environ.get("IOC_CONSOLE_PASSWORD") or demo_password(user)

@@ -910,4 +910,31 @@
         <translation>History not available: </translation>
     </message>
 </context>
+<context>
+    <name>StartupSplash</name>
+    <message>
+        <source>东莞市智慧城市运行中心 · IOC 控制台</source>
+        <translation>Dongguan Intelligent Operations Center · IOC Console</translation>
+    </message>
+    <message>
+        <source>首次启动：正在生成城市模型（{n} 栋建筑）…</source>
+        <translation>First start: generating the city model ({n} buildings)…</translation>
+    </message>
+    <message>
+        <source>首次启动：正在保存城市模型（{n} 栋建筑）…</source>
+        <translation>First start: saving the city model ({n} buildings)…</translation>
+    </message>
+    <message>
+        <source>首次启动：正在部署模拟设备（{n} 台）…</source>
+        <translation>First start: provisioning the simulated devices ({n})…</translation>
+    </message>
+    <message>
+        <source>正在启动本地同步服务…</source>
+        <translation>Starting the local sync service…</translation>
+    </message>
+    <message>
+        <source>已用 {s} 秒</source>
+        <translation>{s} s elapsed</translation>
+    </message>
+</context>
 </TS>

@@ -34,7 +34,7 @@ def service(tmp_path: Path, mqtt_broker: tuple[str, int]) -> Iterator[tuple[Embe
     db = tmp_path / "ioc.db"
     env = {"IOC_MQTT_HOST": mqtt_broker[0], "IOC_MQTT_PORT": str(mqtt_broker[1]), "IOC_MQTT_PREFIX": prefix,
            "IOC_EMBEDDED_MQTT_FALLBACK": "false", "IOC_CONFIG": str(tmp_path / "none.json"),
-           "IOC_SIM_DEVICES": "2000"}
+           "IOC_SIM_DEVICES": "2000", "IOC_CIM_BUILDINGS": "3000"}
     svc = EmbeddedService(log_path=tmp_path / "service.log", db_url=f"sqlite:///{db}", env=env)
     svc.start(timeout_s=120)
     try:

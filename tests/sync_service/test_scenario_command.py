@@ -18,7 +18,8 @@ def _fire_alerts(c: Client) -> list[dict]:
 
 async def test_scenario_start_runs_the_story_in_the_simulator(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ioc.db'}"
-    async with service(url, parts=PARTS, simulate=True, sim_devices=4000, sim_speed=1.0) as svc:
+    async with service(url, parts=PARTS, simulate=True, sim_devices=4000, sim_speed=1.0,
+                       cim_buildings=0) as svc:
         async with Client.open(svc.url, "duty") as c:
             r = await c.command("scenario.start", {"name": "fire", "speed": 60})
             assert r["type"] == "result", r

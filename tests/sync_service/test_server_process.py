@@ -6,10 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
-from sync_service.db.models import AlertRule, DeviceType, Domain, Town, User
+from sync_service.db.models import AlertRule, Building, Device, DeviceType, Domain, Town, User
 from tests.sync_service.server_helpers import ROOT, Client, ServiceProcess, service
 
 
@@ -60,10 +61,22 @@ async def test_seeding_is_idempotent_and_admin_password_generated_once(tmp_path:
 async def test_simulate_provisions_the_city_and_runs_the_simulator(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ioc.db'}"
     async with service(url, parts=("sync_service.ingest", "sync_service.alerts"), simulate=True,
-                       sim_devices=300, sim_speed=10.0) as svc:
+                       sim_devices=300, sim_speed=10.0, cim_buildings=4000) as svc:
         sim = svc._sim
         assert sim is not None
         assert sim.poll() is None  # the ioc-sim child runs
+        assert sim.args[-2:] == ["--cim-buildings", "4000"]  # it places devices in the same CIM
+
+        def linked(s: Any) -> tuple[int, int, int]:
+            placed = s.scalar(select(func.count()).select_from(Device).where(Device.building_id.is_not(None)))
+            dangling = s.scalar(select(func.count()).select_from(Device).where(
+                Device.building_id.is_not(None), Device.building_id.not_in(select(Building.id))))
+            return s.scalar(select(func.count()).select_from(Building)), placed, dangling
+
+        n_buildings, placed, dangling = await svc.ctx.db.read(linked)
+        assert n_buildings == 4000  # the synthetic CIM city, seeded on the first start
+        assert placed > 20  # detectors, cameras... sit in CIM buildings
+        assert dangling == 0  # ...that exist
         async with Client.open(svc.url, "operator") as c:
             r = await c.query("devices.list", {"limit": 5})
             assert r["data"]["total"] == 300
