@@ -8,7 +8,9 @@
 - Mass outage guard: when a sweep finds very many devices newly silent at once, it is the
   network or a gateway, not the devices; one system.notice is raised instead of thousands of
   alerts (their health still shows offline).
-Time is the service's wall clock at arrival, not the devices' clocks.
+Time is the service's wall clock at arrival, not the devices' clocks. Every window runs from
+max(the device's last reading, service start or its registration) (DeviceRegistry.add): a fresh
+start counts no device offline and raises no offline alert until a whole window has passed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sync_service.ingest.registry import DeviceRegistry
 log = logging.getLogger(__name__)
 HEALTH_OFFLINE_PERIODS = 3
 MASS_OUTAGE_MIN = 50  # newly offline devices in one sweep beyond which it is an outage ...
-MASS_OUTAGE_FRACTION = 0.10  # ... and beyond this fraction of the devices that ever reported
+MASS_OUTAGE_FRACTION = 0.10  # ... and beyond this fraction of the (unrevoked) devices
 
 
 class OfflineDetector:
@@ -79,8 +81,8 @@ class OfflineDetector:
         to_alert = []
         seen = 0
         for d in self.registry.devices.values():
-            if d.revoked or not d.last_seen:
-                continue  # never reported since provisioning: not "gone offline"
+            if d.revoked:
+                continue
             seen += 1
             period = self.registry.period(d)
             silent = now - d.last_seen

@@ -104,10 +104,17 @@ class DeviceRegistry:
         self.bureaus = {b.key_hash: BureauInfo(b.id, b.domain, b.name, bool(b.revoked))
                         for b in s.scalars(select(BureauCredential))}
 
-    def add(self, d: DeviceInfo, started: float) -> None:
-        # After a restart, devices count as seen at start-up: offline detection then waits one
-        # full window instead of declaring the whole city offline at once.
-        d.last_seen = started if d.last_ts is not None else 0.0
+    def add(self, d: DeviceInfo, since: float) -> None:
+        """A device loaded at start (since = service start) or registered later (since = then).
+
+        Its offline window runs from max(its last reading, since): whatever happened while the
+        service was down (or before the device existed), it has had no chance to report to this
+        process yet. Until the window passes it is not offline, whatever health the store last
+        recorded; the flush writes that back so the store's device lists agree with the stats."""
+        d.last_seen = max(d.last_seen, since)
+        if not d.revoked and d.health == DeviceHealth.OFFLINE:
+            d.health = DeviceHealth.ONLINE.value
+            d.dirty = True
         self.devices[d.uid] = d
         self.by_pk[d.pk] = d
         self._max_pk = max(self._max_pk, d.pk)

@@ -109,7 +109,10 @@ async def test_silenced_alerts_do_not_escalate(sqlite_url: str) -> None:
 
 
 async def test_offline_alert_then_resolved_when_data_returns(sqlite_url: str) -> None:
-    async with running(sqlite_url) as r:
+    from tests.sync_service.ingest_support import DEVICES, seed
+
+    three = {uid: DEVICES[uid] for uid in ("WL-1", "RG-1", "SD-1")}
+    async with running(sqlite_url, seed_fn=lambda s: seed(s, three)) as r:
         now = time.time()
         off = r.c["offline"]
         feed(r, WATER, "WL-1", now, {"level": 3.0}, now=now)

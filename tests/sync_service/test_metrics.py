@@ -18,7 +18,8 @@ async def test_tick_contents_stats_and_dq_only_when_changed(sqlite_url: str) -> 
         first = await m.tick(now)
         assert [e.kind for e in first] == ["metrics.tick", "devices.stats", "dq.counts"]
         assert first[0].data["city"]["devices_total"] == 10
-        assert first[0].data["city"]["devices_online_pct"] == 0.0
+        # none has reported yet, but none has been silent for its window since start either
+        assert first[0].data["city"]["devices_online_pct"] == 100.0
         pipe.ingest([{"device": "AQ-1", "ts": now, "values": {"pm25": 80.0}},
                      {"device": "AQ-2", "ts": now, "values": {"pm25": 40.0}}], bureau=ENV, door="t", now=now)
         pipe.ingest([{"device": "RG-1", "ts": now, "values": {"rain_1h": 31.0}},
@@ -32,7 +33,7 @@ async def test_tick_contents_stats_and_dq_only_when_changed(sqlite_url: str) -> 
         tick = evs[0].data
         city = tick["city"]
         assert city["readings_per_s"] == 8 / 5
-        assert city["devices_online_pct"] == 80.0
+        assert city["devices_online_pct"] == 100.0  # GP-1 and SA-1 silent, still within their window
         assert city["pm25_avg"] == 60.0
         assert city["rain_1h_max"] == 31.0
         assert city["water_level_max"] == 4.0
@@ -47,7 +48,9 @@ async def test_tick_contents_stats_and_dq_only_when_changed(sqlite_url: str) -> 
         cand = tick["candidates"][0]
         assert (cand["group_key"], cand["count"], cand["level"], cand["town"]) == ("bldg:5001", 3, 4, "nancheng")
         assert len(cand["alert_ids"]) == 3
-        stats = next(e for e in evs if e.kind == "devices.stats").data["items"]
+        # health unchanged (online before, in the start grace; online now, reporting): no new table
+        assert "devices.stats" not in [e.kind for e in evs]
+        stats = next(e for e in first if e.kind == "devices.stats").data["items"]
         row = next(x for x in stats if x["device_type"] == "smoke_detector")
         assert (row["domain"], row["town"], row["total"], row["online"], row["offline"]) == ("fire", "nancheng", 2, 2, 0)
         # nothing changed: only the tick
