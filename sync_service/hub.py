@@ -143,8 +143,8 @@ class Hub:
             self._task = None
 
     def _load_state(self, s: Session) -> tuple[int, list[Event], list[Event]]:
-        """The newest state events, looked for within the replay window only: the log has no
-        index on kind, and a full backward scan of a long log would delay every start."""
+        """The newest state events, looked for within the replay window only (each kind is a
+        range of the (kind, seq) index; older state is not worth resuming from anyway)."""
         head = head_seq(s)
         floor = max(0, head - self.ctx.config.replay_window)
         recent = (EventRecord.seq > floor,)

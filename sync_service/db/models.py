@@ -345,6 +345,9 @@ class EventRecord(Base):
     """Append-only. seq is global and monotonically increasing in commit order (see eventlog)."""
 
     __tablename__ = "events"
+    # Replay and queries by kind (a client's scoped replay, the last devices.stats, audit views)
+    # scan (kind, seq) instead of the whole log. Migration 0002 adds it to older stores.
+    __table_args__ = (Index("ix_events_kind_seq", "kind", "seq"),)
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     ts: Mapped[float] = mapped_column(Float)
     kind: Mapped[str] = mapped_column(String(48))
