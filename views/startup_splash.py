@@ -12,15 +12,15 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 def step_text(step: str, n: int) -> str:
     """The user's words for a service start-up step (views/embedded.py hears them)."""
-    tr = QCoreApplication.translate
+    translate = QCoreApplication.translate  # not "tr": lupdate reads tr(a, b) as a class tr()
     count = f"{n:,}"
     if step == "cim-generate":
-        return tr("StartupSplash", "首次启动：正在生成城市模型（{n} 栋建筑）…").format(n=count)
+        return translate("StartupSplash", "首次启动：正在生成城市模型（{n} 栋建筑）…").format(n=count)
     if step == "cim-store":
-        return tr("StartupSplash", "首次启动：正在保存城市模型（{n} 栋建筑）…").format(n=count)
+        return translate("StartupSplash", "首次启动：正在保存城市模型（{n} 栋建筑）…").format(n=count)
     if step == "provision":
-        return tr("StartupSplash", "首次启动：正在部署模拟设备（{n} 台）…").format(n=count)
-    return tr("StartupSplash", "正在启动本地同步服务…")
+        return translate("StartupSplash", "首次启动：正在部署模拟设备（{n} 台）…").format(n=count)
+    return translate("StartupSplash", "正在启动本地同步服务…")
 
 
 class StartupSplash(QWidget):

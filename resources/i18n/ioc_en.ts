@@ -170,6 +170,364 @@
     </message>
 </context>
 <context>
+    <name>CityView</name>
+    <message>
+        <location filename="../../views/city3d/__init__.py" line="28"/>
+        <source>三维城市需要 OpenGL 显示（当前 Qt 平台：{platform}）</source>
+        <translation>The 3D city needs an OpenGL display (Qt platform now: {platform})</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="46"/>
+        <source>在线</source>
+        <translation>online</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="46"/>
+        <source>离线</source>
+        <translation>offline</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="47"/>
+        <source>故障</source>
+        <translation>faulty</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="55"/>
+        <source> · 重点单位</source>
+        <translation> · key unit</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="56"/>
+        <source>建筑 #{id}</source>
+        <translation>Building #{id}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="58"/>
+        <location filename="../../views/city3d/card.py" line="84"/>
+        <source>地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="59"/>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="60"/>
+        <location filename="../../views/city3d/card.py" line="108"/>
+        <source>用途</source>
+        <translation>Use</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="61"/>
+        <location filename="../../views/city3d/card.py" line="108"/>
+        <source>结构</source>
+        <translation>Structure</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="62"/>
+        <location filename="../../views/city3d/card.py" line="107"/>
+        <source>高度</source>
+        <translation>Height</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="63"/>
+        <source>层数</source>
+        <translation>Floors</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="64"/>
+        <source>占地面积</source>
+        <translation>Footprint</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="65"/>
+        <source>建筑面积</source>
+        <translation>Floor area</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="66"/>
+        <source>建成年份</source>
+        <translation>Built</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="67"/>
+        <source>位置</source>
+        <translation>Location</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="69"/>
+        <source>告警 ({n})</source>
+        <translation>Alerts ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="74"/>
+        <source>设备</source>
+        <translation>Devices</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="74"/>
+        <source>查询中…</source>
+        <translation>Loading…</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="76"/>
+        <source>设备 ({n})</source>
+        <translation>Devices ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="82"/>
+        <source>重点单位：{name}</source>
+        <translation>Key unit: {name}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="83"/>
+        <source>类别</source>
+        <translation>Category</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="85"/>
+        <source>联系人</source>
+        <translation>Contact</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="86"/>
+        <source>重点部位</source>
+        <translation>Key parts</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="93"/>
+        <source>周边分析 · 半径 {r} m</source>
+        <translation>Surroundings · radius {r} m</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="96"/>
+        <source>事件 #{id}</source>
+        <translation>Incident #{id}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="97"/>
+        <source>建筑 {n} 栋 · 最高 {h} m · 高层 {hr} 栋 · 重点单位 {k}</source>
+        <translation>{n} buildings · tallest {h} m · {hr} high-rise · {k} key units</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="100"/>
+        <source>最近消防站</source>
+        <translation>Nearest fire stations</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="101"/>
+        <source>最近水源</source>
+        <translation>Nearest water sources</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="106"/>
+        <source>无</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="107"/>
+        <source>距离</source>
+        <translation>Distance</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="107"/>
+        <source>层</source>
+        <translation>Floors</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="109"/>
+        <source>建筑 (按距离)</source>
+        <translation>Buildings (nearest first)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/colors.py" line="12"/>
+        <source>按高度</source>
+        <translation>By height</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/colors.py" line="13"/>
+        <source>按用途</source>
+        <translation>By use</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/colors.py" line="14"/>
+        <source>按年代</source>
+        <translation>By age</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/colors.py" line="15"/>
+        <source>实时状态</source>
+        <translation>Live state</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/live.py" line="74"/>
+        <source>事件 {title}</source>
+        <translation>Incident {title}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/live.py" line="104"/>
+        <source>设备 {n}</source>
+        <translation>{n} devices</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="48"/>
+        <source>消防站</source>
+        <translation>Fire stations</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="49"/>
+        <source>消防车辆</source>
+        <translation>Fire vehicles</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="50"/>
+        <source>水源/消火栓</source>
+        <translation>Water sources / hydrants</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="51"/>
+        <source>事件</source>
+        <translation>Incidents</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="52"/>
+        <source>重点单位</source>
+        <translation>Key units</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="53"/>
+        <source>物联设备</source>
+        <translation>IoT devices</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/overlays.py" line="54"/>
+        <source>设备聚合</source>
+        <translation>Device clusters</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <source>选取</source>
+        <translation>Pick</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <source>测距</source>
+        <translation>Distance</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
+        <location filename="../../views/city3d/widget.py" line="342"/>
+        <source>测高</source>
+        <translation>Height</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
+        <source>测面积</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="81"/>
+        <source>二维俯视 / 三维</source>
+        <translation>2D top-down / 3D</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="84"/>
+        <source>建筑着色</source>
+        <translation>Building colours</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="85"/>
+        <source>全市总览</source>
+        <translation>Whole city</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="88"/>
+        <source>飞到镇街</source>
+        <translation>Fly to a town</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="91"/>
+        <source>清除测量</source>
+        <translation>Clear measurement</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="92"/>
+        <source>周边分析半径</source>
+        <translation>Surroundings radius</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="93"/>
+        <source>周边分析</source>
+        <translation>Surroundings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="94"/>
+        <source>图层</source>
+        <translation>Layers</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="70"/>
+        <source>建筑高度 {h} m，{f} 层（层高约 {s} m）</source>
+        <translation>Building height {h} m, {f} floors (storey about {s} m)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="76"/>
+        <source>测距：请点击第二个点</source>
+        <translation>Distance: click a second point</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="80"/>
+        <source>距离 {d} m（水平 {g} m，高差 {dz} m）</source>
+        <translation>Distance {d} m (horizontal {g} m, height difference {dz} m)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="83"/>
+        <source>测面积：已取 {n} 点，至少 3 点</source>
+        <translation>Area: {n} points so far, at least 3</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="85"/>
+        <source>面积 {a} m²（周长 {p} m，已修复自相交）</source>
+        <translation>Area {a} m² (perimeter {p} m, self-intersection repaired)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/tools.py" line="86"/>
+        <source>面积 {a} m²（周长 {p} m）</source>
+        <translation>Area {a} m² (perimeter {p} m)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="140"/>
+        <source>正在加载城市模型…</source>
+        <translation>Loading the city model…</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="141"/>
+        <source>{n} 栋建筑</source>
+        <translation>{n} buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="142"/>
+        <source>下载城市模型 {done}/{total}</source>
+        <translation>Downloading the city model {done}/{total}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="143"/>
+        <source>城市模型不可用</source>
+        <translation>City model unavailable</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="144"/>
+        <source>服务端无建筑数据</source>
+        <translation>The service has no buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="342"/>
+        <source>测量</source>
+        <translation>Measurement</translation>
+    </message>
+</context>
+<context>
     <name>DQ</name>
     <message>
         <location filename="../../widgets/dq_panel.py" line="24"/>
@@ -771,7 +1129,7 @@
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="165"/>
+        <location filename="../../views/shell.py" line="172"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
@@ -797,6 +1155,39 @@
         <location filename="../../widgets/situation.py" line="47"/>
         <source>设备在线率</source>
         <translation>Devices online</translation>
+    </message>
+</context>
+<context>
+    <name>StartupSplash</name>
+    <message>
+        <location filename="../../views/startup_splash.py" line="35"/>
+        <source>东莞市智慧城市运行中心 · IOC 控制台</source>
+        <translation>Dongguan Intelligent Operations Center · IOC Console</translation>
+    </message>
+    <message>
+        <location filename="../../views/startup_splash.py" line="18"/>
+        <source>首次启动：正在生成城市模型（{n} 栋建筑）…</source>
+        <translation>First start: generating the city model ({n} buildings)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/startup_splash.py" line="20"/>
+        <source>首次启动：正在保存城市模型（{n} 栋建筑）…</source>
+        <translation>First start: saving the city model ({n} buildings)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/startup_splash.py" line="22"/>
+        <source>首次启动：正在部署模拟设备（{n} 台）…</source>
+        <translation>First start: provisioning the simulated devices ({n})…</translation>
+    </message>
+    <message>
+        <location filename="../../views/startup_splash.py" line="23"/>
+        <source>正在启动本地同步服务…</source>
+        <translation>Starting the local sync service…</translation>
+    </message>
+    <message>
+        <location filename="../../views/startup_splash.py" line="52"/>
+        <source>已用 {s} 秒</source>
+        <translation>{s} s elapsed</translation>
     </message>
 </context>
 <context>
@@ -908,33 +1299,6 @@
         <location filename="../../widgets/trend_chart.py" line="141"/>
         <source>历史数据不可用：</source>
         <translation>History not available: </translation>
-    </message>
-</context>
-<context>
-    <name>StartupSplash</name>
-    <message>
-        <source>东莞市智慧城市运行中心 · IOC 控制台</source>
-        <translation>Dongguan Intelligent Operations Center · IOC Console</translation>
-    </message>
-    <message>
-        <source>首次启动：正在生成城市模型（{n} 栋建筑）…</source>
-        <translation>First start: generating the city model ({n} buildings)…</translation>
-    </message>
-    <message>
-        <source>首次启动：正在保存城市模型（{n} 栋建筑）…</source>
-        <translation>First start: saving the city model ({n} buildings)…</translation>
-    </message>
-    <message>
-        <source>首次启动：正在部署模拟设备（{n} 台）…</source>
-        <translation>First start: provisioning the simulated devices ({n})…</translation>
-    </message>
-    <message>
-        <source>正在启动本地同步服务…</source>
-        <translation>Starting the local sync service…</translation>
-    </message>
-    <message>
-        <source>已用 {s} 秒</source>
-        <translation>{s} s elapsed</translation>
     </message>
 </context>
 </TS>

@@ -19,11 +19,14 @@ NO_GL_PLATFORMS = {"offscreen", "minimal"}
 
 
 def create_city_view(store: StateStore, commands: CommandSink, parent: QWidget | None = None, **kw: Any) -> QWidget:
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication
 
     platform = QGuiApplication.platformName()
     if platform in NO_GL_PLATFORMS:
-        raise RuntimeError(f"三维城市需要 OpenGL 显示（当前 Qt 平台: {platform}）")
+        # shown to the user in the hall's placeholder
+        raise RuntimeError(QCoreApplication.translate("CityView", "三维城市需要 OpenGL 显示（当前 Qt 平台：{platform}）")
+                           .format(platform=platform))
     from views.city3d.widget import CityView
 
     return CityView(store, commands, parent, **kw)

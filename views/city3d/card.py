@@ -1,68 +1,117 @@
-"""HTML for the side panel: the building card and the surroundings list (Chinese first)."""
+"""HTML for the side panel: the building card and the surroundings list, in the UI language
+(Chinese source strings through QCoreApplication.translate("CityView", ...); names from data
+through pick())."""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-from protocol.entities import Alert
+from PySide6.QtCore import QCoreApplication
 
-LEVEL_ZH = {4: "红色", 3: "橙色", 2: "黄色", 1: "蓝色"}
+from citymodel.buildings import STRUCTURES, USES
+from citymodel.towns import TOWNS_BY_CODE
+from protocol.entities import Alert
+from widgets.common import alert_title, level_text, pick, state_text
+
 LEVEL_CSS = {4: "#ff3030", 3: "#ff9000", 2: "#ffd800", 1: "#3a8dff"}
+_USE = {code: (zh, en) for code, zh, en in USES}
+_STRUCTURE = {code: (zh, en) for code, zh, en in STRUCTURES}
+translate = QCoreApplication.translate
 
 
 def _row(k: str, v: Any) -> str:
     return f"<tr><td style='color:#9ab'>{escape(k)}</td><td>{escape(str(v))}</td></tr>"
 
 
+def _head(text: str) -> str:
+    return f"<h4>{escape(text)}</h4>"
+
+
+def _dim(text: str) -> str:
+    return f"<div style='color:#9ab'>{escape(text)}</div>"
+
+
+def _named(table: dict[str, tuple[str, str]], code: Any, zh: Any) -> str:
+    names = table.get(str(code))
+    return pick(*names) if names else str(zh or code or "—")
+
+
+def _town(rec: dict[str, Any]) -> str:
+    info = TOWNS_BY_CODE.get(str(rec.get("town")))
+    return pick(info.name_zh, info.name_en) if info else str(rec.get("town_zh", rec.get("town")) or "—")
+
+
+def _health(code: str) -> str:
+    names = {"online": translate("CityView", "在线"), "offline": translate("CityView", "离线"),
+             "faulty": translate("CityView", "故障")}
+    return names.get(code, code)
+
+
 def building_card(rec: dict[str, Any], alerts: list[Alert], devices: list[dict[str, Any]] | None,
                   key_units: list[dict[str, Any]] | None) -> str:
     """The picked building: attributes, alerts on it, devices in it, its key-unit record.
     devices / key_units None = still loading (or not allowed for this role)."""
-    h = [f"<h3>建筑 #{rec['id']}{' · 重点单位' if rec.get('key_unit') else ''}</h3><table>"]
-    h += [_row("地址", rec.get("address") or "—"), _row("镇街", rec.get("town_zh", rec.get("town"))),
-          _row("用途", rec.get("use_zh", rec.get("use"))), _row("结构", rec.get("structure_zh", rec.get("structure"))),
-          _row("高度", f"{rec['height']:.1f} m"), _row("层数", rec["floors"]),
-          _row("占地面积", f"{rec['area_m2']:.0f} m²"), _row("建筑面积", f"{rec['area_m2'] * rec['floors']:.0f} m²"),
-          _row("建成年份", rec.get("year") or "—"),
-          _row("位置", f"{rec['lon']:.5f}, {rec['lat']:.5f}")]
+    key = translate("CityView", " · 重点单位") if rec.get("key_unit") else ""
+    title = translate("CityView", "建筑 #{id}").format(id=rec["id"])
+    h = [f"<h3>{escape(title + key)}</h3><table>"]
+    h += [_row(translate("CityView", "地址"), rec.get("address") or "—"),
+          _row(translate("CityView", "镇街"), _town(rec)),
+          _row(translate("CityView", "用途"), _named(_USE, rec.get("use"), rec.get("use_zh"))),
+          _row(translate("CityView", "结构"), _named(_STRUCTURE, rec.get("structure"), rec.get("structure_zh"))),
+          _row(translate("CityView", "高度"), f"{rec['height']:.1f} m"),
+          _row(translate("CityView", "层数"), rec["floors"]),
+          _row(translate("CityView", "占地面积"), f"{rec['area_m2']:.0f} m²"),
+          _row(translate("CityView", "建筑面积"), f"{rec['area_m2'] * rec['floors']:.0f} m²"),
+          _row(translate("CityView", "建成年份"), rec.get("year") or "—"),
+          _row(translate("CityView", "位置"), f"{rec['lon']:.5f}, {rec['lat']:.5f}")]
     h.append("</table>")
-    h.append(f"<h4>告警 ({len(alerts)})</h4>")
+    h.append(_head(translate("CityView", "告警 ({n})").format(n=len(alerts))))
     for a in sorted(alerts, key=lambda a: (-a.level, -a.last_ts)):
-        h.append(f"<div><span style='color:{LEVEL_CSS.get(a.level, '#fff')}'>■ {LEVEL_ZH.get(a.level, '')}</span> "
-                 f"{escape(a.title)} <span style='color:#9ab'>({escape(str(a.state))})</span></div>")
+        h.append(f"<div><span style='color:{LEVEL_CSS.get(a.level, '#fff')}'>■ {escape(level_text(a.level))}</span> "
+                 f"{escape(alert_title(a))} <span style='color:#9ab'>({escape(state_text(str(a.state)))})</span></div>")
     if devices is None:
-        h.append("<h4>设备</h4><div style='color:#9ab'>查询中…</div>")
+        h.append(_head(translate("CityView", "设备")) + _dim(translate("CityView", "查询中…")))
     else:
-        h.append(f"<h4>设备 ({len(devices)})</h4>")
+        h.append(_head(translate("CityView", "设备 ({n})").format(n=len(devices))))
         for d in devices[:50]:
-            h.append(f"<div>{escape(d.get('name') or d['id'])} · {escape(d['device_type'])} · {escape(d['health'])}</div>")
+            h.append(f"<div>{escape(d.get('name') or d['id'])} · {escape(d['device_type'])} · "
+                     f"{escape(_health(str(d['health'])))}</div>")
     if key_units:
         for k in key_units:
-            h.append(f"<h4>重点单位: {escape(k['name'])}</h4><table>"
-                     + _row("类别", k.get("category", "")) + _row("地址", k.get("address", ""))
-                     + _row("联系人", k.get("contact", "")) + _row("重点部位", "、".join(k.get("key_parts", [])))
+            h.append(_head(translate("CityView", "重点单位：{name}").format(name=k["name"])) + "<table>"
+                     + _row(translate("CityView", "类别"), k.get("category", ""))
+                     + _row(translate("CityView", "地址"), k.get("address", ""))
+                     + _row(translate("CityView", "联系人"), k.get("contact", ""))
+                     + _row(translate("CityView", "重点部位"), "、".join(k.get("key_parts", [])))
                      + "</table>")
     return "".join(h)
 
 
 def surroundings_card(res: dict[str, Any]) -> str:
     s = res.get("summary", {})
-    h = [f"<h3>周边分析 · 半径 {res.get('radius_m', 0):.0f} m</h3>"]
+    title = translate("CityView", "周边分析 · 半径 {r} m").format(r=f"{res.get('radius_m', 0):.0f}")
+    h = [f"<h3>{escape(title)}</h3>"]
     if res.get("incident_id"):
-        h.append(f"<div>事件 #{res['incident_id']}</div>")
-    h.append(f"<div>建筑 {s.get('count', 0)} 栋 · 最高 {s.get('max_height', 0)} m · 高层 {s.get('high_rise', 0)} 栋 · "
-             f"重点单位 {s.get('key_units', 0)}</div>")
-    for title, key in (("最近消防站", "fire_stations"), ("最近水源", "water_sources")):
-        h.append(f"<h4>{title}</h4>")
+        h.append("<div>" + escape(translate("CityView", "事件 #{id}").format(id=res["incident_id"])) + "</div>")
+    summary = translate("CityView", "建筑 {n} 栋 · 最高 {h} m · 高层 {hr} 栋 · 重点单位 {k}").format(
+        n=s.get("count", 0), h=s.get("max_height", 0), hr=s.get("high_rise", 0), k=s.get("key_units", 0))
+    h.append(f"<div>{escape(summary)}</div>")
+    for head, key in ((translate("CityView", "最近消防站"), "fire_stations"),
+                      (translate("CityView", "最近水源"), "water_sources")):
+        h.append(f"<h4>{escape(head)}</h4>")
         for r in res.get(key, []):
             h.append(f"<div>{escape(r.get('name', ''))} · {r['distance_m']:.0f} m</div>")
         if not res.get(key):
-            h.append("<div style='color:#9ab'>无</div>")
-    h.append("<h4>建筑 (按距离)</h4><table><tr><th>距离</th><th>高度</th><th>层</th><th>结构</th><th>用途</th></tr>")
+            h.append(_dim(translate("CityView", "无")))
+    cols = (translate("CityView", "距离"), translate("CityView", "高度"), translate("CityView", "层"),
+            translate("CityView", "结构"), translate("CityView", "用途"))
+    h.append(_head(translate("CityView", "建筑 (按距离)")) + "<table><tr>"
+             + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr>")
     for b in res.get("buildings", [])[:60]:
         mark = " ★" if b.get("key_unit") else ""
         h.append(f"<tr><td>{b['distance_m']:.0f} m</td><td>{b['height']:.0f} m</td><td>{b['floors']}</td>"
-                 f"<td>{escape(b.get('structure_zh', ''))}</td><td>{escape(b.get('use_zh', ''))}{mark}</td></tr>")
+                 f"<td>{escape(_named(_STRUCTURE, b.get('structure'), b.get('structure_zh')))}</td>"
+                 f"<td>{escape(_named(_USE, b.get('use'), b.get('use_zh')))}{mark}</td></tr>")
     h.append("</table>")
     return "".join(h)

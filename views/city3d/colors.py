@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from citymodel.buildings import USE_INDEX, BuildingTable
 
-MODES: tuple[tuple[str, str, str], ...] = (
-    ("height", "按高度", "By height"),
-    ("use", "按用途", "By use"),
-    ("age", "按年代", "By age"),
-    ("state", "实时状态", "Live state"),
+# (code, Chinese source text; shown through QCoreApplication.translate("CityView", text))
+MODES: tuple[tuple[str, str], ...] = (
+    ("height", QT_TRANSLATE_NOOP("CityView", "按高度")),
+    ("use", QT_TRANSLATE_NOOP("CityView", "按用途")),
+    ("age", QT_TRANSLATE_NOOP("CityView", "按年代")),
+    ("state", QT_TRANSLATE_NOOP("CityView", "实时状态")),
 )
 
 # China's warning levels 1-4: blue, yellow, orange, red (RGB 0-255).
@@ -62,13 +64,16 @@ def building_colors(table: BuildingTable, mode: str) -> np.ndarray:
 
 
 def legend(mode: str) -> list[tuple[str, tuple[int, int, int]]]:
-    """(label, colour) pairs for the legend of a mode."""
+    """(label, colour) pairs for the legend of a mode, in the UI language."""
     if mode == "height":
         return [(f"{int(s[0])} m", (int(s[1]), int(s[2]), int(s[3]))) for s in _HEIGHT_STOPS]
     if mode == "age":
         return [(str(int(s[0])), (int(s[1]), int(s[2]), int(s[3]))) for s in _AGE_STOPS]
     if mode == "use":
         from citymodel.buildings import USES
+        from widgets.common import pick
 
-        return [(zh, USE_RGB[code]) for code, zh, _ in USES]
-    return [(name, LEVEL_RGB[lv]) for lv, name in ((4, "红色"), (3, "橙色"), (2, "黄色"), (1, "蓝色"))]
+        return [(pick(zh, en), USE_RGB[code]) for code, zh, en in USES]
+    from widgets.common import level_text
+
+    return [(level_text(lv), LEVEL_RGB[lv]) for lv in (4, 3, 2, 1)]

@@ -1,5 +1,6 @@
 """From the store to the scene: alert levels per building, resources, incidents, device
-clusters, town labels, the surroundings highlight. Functions of (scene, store): no Qt."""
+clusters, town labels, the surroundings highlight. Functions of (scene, store): no widgets
+(label texts go through QCoreApplication.translate)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
+from PySide6.QtCore import QCoreApplication
 
 from app.store import StateStore
 from citymodel.geo import to_city_xy, to_lonlat
@@ -16,6 +18,7 @@ from protocol.enums import AlertState, IncidentState
 from views.city3d.colors import SURROUND_RGB
 from views.city3d.overlays import STYLES, label_layer, lonlat_points, point_layer, resources_overlay
 from views.city3d.scene import CityScene
+from widgets.common import pick
 
 DEVICE_ZOOM_M = 4000.0  # closer than this the devices are drawn one by one
 ACTIVE_ALERT = {AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED}
@@ -68,7 +71,7 @@ def draw_incidents(scene: CityScene, store: StateStore, visible: bool) -> int:
         where = incident_xyz(scene, inc)
         if where is not None:
             pts.append(scene.local(where[0], where[1], where[2] + STYLES["incident"].lift))
-            texts.append(f"事件 {inc.title}")
+            texts.append(QCoreApplication.translate("CityView", "事件 {title}").format(title=inc.title))
     arr = np.asarray(pts, float).reshape(-1, 3)
     point_layer(scene, "incident", arr, STYLES["incident"].rgb, STYLES["incident"].size)
     label_layer(scene, "incident_labels", arr, texts, size=15, rgb=(1.0, 0.6, 0.95),
@@ -98,7 +101,8 @@ def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool) -> 
     rgb = np.array([DOMAIN_RGB.get(max(by_domain[t], key=by_domain[t].get), STYLES["device"].rgb) for t in towns],
                    np.uint8)
     point_layer(scene, "device_cluster", pts, rgb, STYLES["device_cluster"].size)
-    label_layer(scene, "device_cluster_labels", pts + (0, 0, 40.0), [f"设备 {totals[t]:,}" for t in towns], size=13,
+    texts = [QCoreApplication.translate("CityView", "设备 {n}").format(n=f"{totals[t]:,}") for t in towns]
+    label_layer(scene, "device_cluster_labels", pts + (0, 0, 40.0), texts, size=13,
                 rgb=(0.7, 1.0, 0.8), priority=np.array([totals[t] for t in towns]))
     return len(towns)
 
@@ -128,11 +132,11 @@ def draw_devices(scene: CityScene, devices: list[dict[str, Any]], visible: bool)
 def draw_towns(scene: CityScene, store: StateStore) -> None:
     from views.city3d.overlays import town_labels
 
-    towns = [(t.name_zh, t.lon, t.lat) for t in store.towns.values()]
+    towns = [(pick(t.name_zh, t.name_en), t.lon, t.lat) for t in store.towns.values()]
     if not towns:
         from citymodel.towns import load_towns
 
-        towns = [(t.info.name_zh, *t.centroid) for t in load_towns()]
+        towns = [(pick(t.info.name_zh, t.info.name_en), *t.centroid) for t in load_towns()]
     town_labels(scene, towns)
 
 

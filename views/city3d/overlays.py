@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyvista as pv
 import vtk
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 from citymodel.geo import to_city_xy
 from views.city3d.scene import CityScene
@@ -37,21 +38,20 @@ def cjk_font() -> str | None:
 @dataclass(frozen=True)
 class OverlayStyle:
     key: str
-    name_zh: str
-    name_en: str
+    name: str  # Chinese source text, shown through QCoreApplication.translate("CityView", name)
     rgb: tuple[int, int, int]
     size: float
     lift: float = 8.0
 
 
 STYLES: dict[str, OverlayStyle] = {s.key: s for s in (
-    OverlayStyle("fire_station", "消防站", "Fire stations", (255, 70, 70), 15.0),
-    OverlayStyle("fire_vehicle", "消防车辆", "Fire vehicles", (255, 170, 0), 12.0),
-    OverlayStyle("water_source", "水源/消火栓", "Water sources", (0, 190, 255), 9.0),
-    OverlayStyle("incident", "事件", "Incidents", (255, 0, 200), 22.0, 30.0),
-    OverlayStyle("key_unit", "重点单位", "Key units", (190, 120, 255), 10.0),
-    OverlayStyle("device", "物联设备", "IoT devices", (120, 255, 160), 6.0),
-    OverlayStyle("device_cluster", "设备聚合", "Device clusters", (120, 255, 160), 18.0, 60.0),
+    OverlayStyle("fire_station", QT_TRANSLATE_NOOP("CityView", "消防站"), (255, 70, 70), 15.0),
+    OverlayStyle("fire_vehicle", QT_TRANSLATE_NOOP("CityView", "消防车辆"), (255, 170, 0), 12.0),
+    OverlayStyle("water_source", QT_TRANSLATE_NOOP("CityView", "水源/消火栓"), (0, 190, 255), 9.0),
+    OverlayStyle("incident", QT_TRANSLATE_NOOP("CityView", "事件"), (255, 0, 200), 22.0, 30.0),
+    OverlayStyle("key_unit", QT_TRANSLATE_NOOP("CityView", "重点单位"), (190, 120, 255), 10.0),
+    OverlayStyle("device", QT_TRANSLATE_NOOP("CityView", "物联设备"), (120, 255, 160), 6.0),
+    OverlayStyle("device_cluster", QT_TRANSLATE_NOOP("CityView", "设备聚合"), (120, 255, 160), 18.0, 60.0),
 )}
 DOMAIN_RGB: dict[str, tuple[int, int, int]] = {
     "fire": (255, 90, 60), "water": (40, 160, 255), "education": (120, 220, 120),

@@ -1,9 +1,13 @@
-"""The city view's toolbar: 2D/3D, colour mode, town bookmarks, tools, surroundings, overlays."""
+"""The city view's toolbar: 2D/3D, colour mode, town bookmarks, tools, surroundings, overlays.
+
+Texts are Chinese source strings translated with QCoreApplication.translate("CityView", ...);
+retranslate() sets them again when the UI language changes at run time."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (
     QComboBox,
@@ -18,12 +22,19 @@ from PySide6.QtWidgets import (
 from citymodel.towns import TOWN_TABLE
 from views.city3d.colors import MODES
 from views.city3d.overlays import STYLES
+from widgets.common import pick
 
 if TYPE_CHECKING:
     from views.city3d.widget import CityView
 
-TOOLS = (("pick", "选取"), ("distance", "测距"), ("height", "测高"), ("area", "测面积"))
+TOOLS = (("pick", QT_TRANSLATE_NOOP("CityView", "选取")), ("distance", QT_TRANSLATE_NOOP("CityView", "测距")),
+         ("height", QT_TRANSLATE_NOOP("CityView", "测高")), ("area", QT_TRANSLATE_NOOP("CityView", "测面积")))
 OVERLAYS = ("fire_station", "fire_vehicle", "water_source", "incident", "key_unit", "device")
+
+
+def _t(text: str) -> str:
+    """A CityView source string already marked with QT_TRANSLATE_NOOP, in the UI language."""
+    return QCoreApplication.translate("CityView", text)
 
 
 class CityToolbar(QWidget):
@@ -33,29 +44,29 @@ class CityToolbar(QWidget):
         lay.setContentsMargins(4, 2, 4, 2)
         self.btn_2d = QPushButton("2D", checkable=True, objectName="City2D")
         self.colour = QComboBox(objectName="CityColour")
-        for code, zh, _ in MODES:
-            self.colour.addItem(zh, code)
+        for code, _zh in MODES:
+            self.colour.addItem("", code)
         self.towns = QComboBox(objectName="CityBookmarks")
-        self.towns.addItem("全市总览", "overview")
+        self.towns.addItem("", "overview")
         for t in TOWN_TABLE:
-            self.towns.addItem(t.name_zh, t.code)
+            self.towns.addItem("", t.code)
         self.tool_buttons: dict[str, QPushButton] = {}
         self.tool_group = QActionGroup(self)
-        for code, zh in TOOLS:
-            b = QPushButton(zh, checkable=True, objectName=f"CityTool_{code}")
+        for code, _zh in TOOLS:
+            b = QPushButton(checkable=True, objectName=f"CityTool_{code}")
             b.setAutoExclusive(True)
             self.tool_buttons[code] = b
         self.tool_buttons["pick"].setChecked(True)
-        self.clear_btn = QPushButton("清除测量", objectName="CityClearMeasure")
+        self.clear_btn = QPushButton(objectName="CityClearMeasure")
         self.radius = QSpinBox(objectName="CityRadius", minimum=50, maximum=5000, singleStep=50, value=300,
                                suffix=" m")
-        self.surround_btn = QPushButton("周边分析", objectName="CitySurroundings")
-        self.overlay_btn = QToolButton(text="图层", objectName="CityOverlays",
+        self.surround_btn = QPushButton(objectName="CitySurroundings")
+        self.overlay_btn = QToolButton(objectName="CityOverlays",
                                        popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.overlay_btn)
         self.overlay_actions: dict[str, QAction] = {}
         for key in OVERLAYS:
-            act = QAction(STYLES[key].name_zh, menu, checkable=True, checked=True)
+            act = QAction(menu, checkable=True, checked=True)
             menu.addAction(act)
             self.overlay_actions[key] = act
         self.overlay_btn.setMenu(menu)
@@ -63,6 +74,26 @@ class CityToolbar(QWidget):
                   self.radius, self.surround_btn, self.overlay_btn):
             lay.addWidget(w)
         lay.addStretch(1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the toolbar in the current UI language (data stays where it was)."""
+        self.btn_2d.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "二维俯视 / 三维")))
+        for i, (_code, zh) in enumerate(MODES):
+            self.colour.setItemText(i, _t(zh))
+        self.colour.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "建筑着色")))
+        self.towns.setItemText(0, _t(QT_TRANSLATE_NOOP("CityView", "全市总览")))
+        for i, t in enumerate(TOWN_TABLE, start=1):
+            self.towns.setItemText(i, pick(t.name_zh, t.name_en))
+        self.towns.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "飞到镇街")))
+        for code, zh in TOOLS:
+            self.tool_buttons[code].setText(_t(zh))
+        self.clear_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "清除测量")))
+        self.radius.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "周边分析半径")))
+        self.surround_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "周边分析")))
+        self.overlay_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "图层")))
+        for key, act in self.overlay_actions.items():
+            act.setText(_t(STYLES[key].name))
 
     def connect_view(self, view: CityView) -> None:
         self.btn_2d.toggled.connect(view.set_2d)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
+from PySide6.QtCore import QCoreApplication
 
 from citymodel import measure
 from views.city3d.overlays import label_layer
 from views.city3d.scene import CityScene
 
 MEASURE_RGB = (255, 235, 60)
+translate = QCoreApplication.translate
 
 
 class MeasureTool:
@@ -24,6 +26,7 @@ class MeasureTool:
         self.mode = "distance"
         self.points: list[np.ndarray] = []
         self.text = ""
+        self.height_row: int | None = None  # the building whose height is shown
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -32,6 +35,7 @@ class MeasureTool:
     def clear(self) -> None:
         self.points = []
         self.text = ""
+        self.height_row = None
         for name in ("measure_line", "measure_pts", "measure_label"):
             self.scene.clear_layer(name)
 
@@ -41,31 +45,50 @@ class MeasureTool:
             if len(self.points) >= 2:
                 self.points = []
             self.points.append(np.asarray(p, float))
-            if len(self.points) == 2:
-                a, b = self.points
-                d3 = measure.distance(tuple(a), tuple(b))
-                dg = measure.ground_distance(tuple(a), tuple(b))
-                self.text = f"距离 {d3:.1f} m（水平 {dg:.1f} m，高差 {abs(b[2] - a[2]):.1f} m）"
-            else:
-                self.text = "测距：请点击第二个点"
         elif self.mode == "area":
             q = np.asarray(p, float).copy()
             q[2] = 0.0
             self.points.append(q)
-            if len(self.points) >= 3:
-                m = measure.polygon_area([tuple(x) for x in self.points])
-                self.text = f"面积 {m.area_m2:.0f} m²（周长 {m.perimeter_m:.0f} m{'，已修复自相交' if m.repaired else ''}）"
-            else:
-                self.text = f"测面积：已取 {len(self.points)} 点，至少 3 点"
+        self.height_row = None
+        self.text = self.describe()
         self._draw()
         return self.text
 
     def show_height(self, row: int) -> str:
         t = self.scene.table
-        h = measure.building_height(t, row)
         base = np.array([t.cx[row], t.cy[row], 0.0])
         self.points = [base, base + (0, 0, float(t.height[row]))]
-        self.text = f"建筑高度 {h['height_m']:.1f} m，{h['floors']} 层（层高约 {h['storey_m']:.1f} m）"
+        self.height_row = row
+        self.text = self.describe()
+        self._draw()
+        return self.text
+
+    def describe(self) -> str:
+        """The result of what has been measured, in the current UI language."""
+        if self.height_row is not None:
+            h = measure.building_height(self.scene.table, self.height_row)
+            return translate("CityView", "建筑高度 {h} m，{f} 层（层高约 {s} m）").format(
+                h=f"{h['height_m']:.1f}", f=h["floors"], s=f"{h['storey_m']:.1f}")
+        if not self.points:
+            return ""
+        if self.mode == "distance":
+            if len(self.points) < 2:
+                return translate("CityView", "测距：请点击第二个点")
+            a, b = self.points
+            d3 = measure.distance(tuple(a), tuple(b))
+            dg = measure.ground_distance(tuple(a), tuple(b))
+            return translate("CityView", "距离 {d} m（水平 {g} m，高差 {dz} m）").format(
+                d=f"{d3:.1f}", g=f"{dg:.1f}", dz=f"{abs(b[2] - a[2]):.1f}")
+        if len(self.points) < 3:
+            return translate("CityView", "测面积：已取 {n} 点，至少 3 点").format(n=len(self.points))
+        m = measure.polygon_area([tuple(x) for x in self.points])
+        return (translate("CityView", "面积 {a} m²（周长 {p} m，已修复自相交）") if m.repaired
+                else translate("CityView", "面积 {a} m²（周长 {p} m）")).format(
+            a=f"{m.area_m2:.0f}", p=f"{m.perimeter_m:.0f}")
+
+    def retranslate(self) -> str:
+        """Redraw the result label in the current UI language (after a language switch)."""
+        self.text = self.describe()
         self._draw()
         return self.text
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from html import escape
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTextBrowser, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
@@ -30,6 +31,7 @@ from views.city3d.tools import MeasureTool
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 100
+translate = QCoreApplication.translate
 
 
 class CityView(QWidget):
@@ -58,7 +60,9 @@ class CityView(QWidget):
         self.plotter.set_background((0.05, 0.07, 0.11))
         self.panel = QTextBrowser(objectName="CityCard")
         self.panel.setMinimumWidth(260)
-        self.status = QLabel("正在加载城市模型…", objectName="CityStatus")
+        self.status = QLabel(objectName="CityStatus")
+        self._status: tuple[str, dict[str, Any]] = ("loading", {})
+        self.set_status("loading")
         split = QSplitter(self)
         split.addWidget(self.plotter)
         split.addWidget(self.panel)
@@ -102,7 +106,7 @@ class CityView(QWidget):
         self.scene = CityScene(self.plotter, table, self.toolbar.colour_mode())
         self.measure = MeasureTool(self.scene)
         self.scene.overview()
-        self.status.setText(f"{len(table):,} 栋建筑")
+        self.set_status("buildings", n=len(table))
         self._dirty |= {"alerts", "resources", "incidents", "devices", "towns"}
         self._load_key_units()
 
@@ -121,12 +125,47 @@ class CityView(QWidget):
         fut.add_done_callback(done) if not fut.done() else done(fut)
 
     async def _fetch(self, have: str | None) -> None:
-        self.loader.progress = lambda d, n: self.status.setText(f"下载城市模型 {d}/{n}")
+        self.loader.progress = lambda d, n: self.set_status("download", done=d, total=n)
         table, _, status = await self.loader.fetch(have)
         if table is not None:
             self.open_table(table)
         elif self.scene is None:
-            self.status.setText("城市模型不可用" if status != "empty" else "服务端无建筑数据")
+            self.set_status("unavailable" if status != "empty" else "empty")
+
+    # ---- texts in the UI language ---------------------------------------------------------
+    def set_status(self, key: str, **args: Any) -> None:
+        """The status line by meaning (key and arguments), so a language switch can say it again."""
+        self._status = (key, args)
+        texts = {
+            "loading": translate("CityView", "正在加载城市模型…"),
+            "buildings": translate("CityView", "{n} 栋建筑"),
+            "download": translate("CityView", "下载城市模型 {done}/{total}"),
+            "unavailable": translate("CityView", "城市模型不可用"),
+            "empty": translate("CityView", "服务端无建筑数据"),
+        }
+        shown = {k: f"{v:,}" if isinstance(v, int) else v for k, v in args.items()}
+        self.status.setText(texts.get(key, key).format(**shown))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Everything the view has said, again in the current UI language: toolbar, status,
+        the side panel and the labels drawn in the scene."""
+        self.toolbar.retranslate()
+        self.set_status(self._status[0], **self._status[1])
+        if self.scene is None:
+            return
+        measured = self.measure.retranslate() if self.measure is not None and self.measure.text else ""
+        if self.panel_mode == "card" and self.selected is not None:
+            self._show_card(self.selected)
+        elif self.panel_mode == "surroundings" and self.surroundings is not None:
+            self.panel.setHtml(surroundings_card(self.surroundings))
+        elif self.panel_mode == "measure" and measured:
+            self._show_measure(measured)
+        self.mark("incidents", "devices", "towns")
 
     def _spawn(self, coro: Any) -> None:
         """Run a coroutine on the running asyncio loop (qasync); without one (a plain Qt
@@ -288,17 +327,21 @@ class CityView(QWidget):
             self.select(hit[0] if hit else None)
         elif tool == "height":
             if hit:
-                self.panel.setHtml(f"<h3>测高</h3><p>{self.measure.show_height(hit[0])}</p>")
-                self.panel_mode = "measure"
+                self._show_measure(self.measure.show_height(hit[0]))
         else:
             p = hit[1] if hit else self.scene.ground_point(x, y)
             if p is not None:
                 if self.measure.mode != tool:
                     self.measure.set_mode(tool)
-                self.panel.setHtml(f"<h3>测量</h3><p>{self.measure.add_point(p)}</p>")
-                self.panel_mode = "measure"
+                self._show_measure(self.measure.add_point(p))
         self.render()
         return hit[0] if hit else None
+
+    def _show_measure(self, text: str) -> None:
+        assert self.measure is not None
+        head = translate("CityView", "测高") if self.measure.height_row is not None else translate("CityView", "测量")
+        self.panel.setHtml(f"<h3>{escape(head)}</h3><p>{escape(text)}</p>")
+        self.panel_mode = "measure"
 
     def select(self, row: int | None) -> None:
         assert self.scene is not None
