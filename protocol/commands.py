@@ -278,6 +278,7 @@ class BuildingsQuery(_Args):
     lon: float | None = None
     lat: float | None = None
     radius_m: float | None = Field(default=None, gt=0, le=5000)
+    after_id: int | None = Field(default=None, ge=0)  # paging of tile/ids answers: ids above this
 
 
 class CapExport(_Args):

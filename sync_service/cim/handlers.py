@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from citymodel.buildings import STRUCTURE_CODES, TOWN_CODES, USE_CODES
 from citymodel.geo import to_city_xy
 from citymodel.surroundings import buildings_within, surroundings
 from citymodel.wire import MAX_ROWS, encode_table
@@ -38,7 +39,10 @@ def manifest(s: Session) -> dict[str, Any]:
     max_id = s.scalar(select(func.max(Building.id))) or 0
     # the version names the data set: a console's cache made from another one is not reused
     version = hashlib.sha256(f"{total}:{max_id}:{sorted(counts.items())}".encode()).hexdigest()[:16]
-    return {"tiles": counts, "total": total, "version": version}
+    # the integer codes of the town, use and structure columns (citymodel.buildings), so a
+    # client needs nothing but this answer to read them
+    codes = {"town": list(TOWN_CODES), "use": list(USE_CODES), "structure": list(STRUCTURE_CODES)}
+    return {"tiles": counts, "total": total, "version": version, "codes": codes}
 
 
 def _near(s: Session, lon: float, lat: float, radius: float) -> tuple[Any, np.ndarray, np.ndarray, float, float]:
@@ -54,9 +58,9 @@ def buildings_get(s: Session, ctx: CommandContext, args: BuildingsQuery) -> dict
     if args.tile is None and args.ids is None and args.lon is None:
         return manifest(s)
     if args.tile is not None:
-        table = load_buildings(s, tile=args.tile, limit=MAX_ROWS + 1)
+        table = load_buildings(s, tile=args.tile, limit=MAX_ROWS + 1, after_id=args.after_id)
     elif args.ids is not None:
-        table = load_buildings(s, ids=list(args.ids), limit=MAX_ROWS + 1)
+        table = load_buildings(s, ids=list(args.ids), limit=MAX_ROWS + 1, after_id=args.after_id)
     else:
         if args.lat is None or args.radius_m is None:
             raise CommandFailed(ErrorCode.BAD_ARGS, "buildings.get by point needs lon, lat and radius_m")
@@ -65,7 +69,10 @@ def buildings_get(s: Session, ctx: CommandContext, args: BuildingsQuery) -> dict
     truncated = len(table) > MAX_ROWS
     if truncated:
         table = table.take(np.arange(MAX_ROWS))
-    return {"buildings": encode_table(table), "count": len(table), "truncated": truncated, "tile": args.tile}
+    out = {"buildings": encode_table(table), "count": len(table), "truncated": truncated, "tile": args.tile}
+    if truncated and args.lon is None:  # tile and ids answers are in id order: the next page
+        out["next_after_id"] = int(table.id[-1])
+    return out
 
 
 @command("surroundings.query")

@@ -137,8 +137,11 @@ def rows_to_table(rows: list[Any]) -> BuildingTable:
 
 
 def load_buildings(session: Session, *, tile: str | None = None, ids: list[int] | None = None,
-                   bbox: tuple[float, float, float, float] | None = None, limit: int | None = None) -> BuildingTable:
+                   bbox: tuple[float, float, float, float] | None = None, limit: int | None = None,
+                   after_id: int | None = None) -> BuildingTable:
     q = select(Building)
+    if after_id is not None:
+        q = q.where(Building.id > after_id)
     if tile is not None:
         q = q.where(Building.tile == tile)
     if ids is not None:

@@ -169,3 +169,33 @@ async def test_loader_fetches_tiles_then_opens_from_cache(sqlite_url: str, tmp_p
             assert status2 == "current"
             assert again is None
             assert len(sink.queries) == n_queries + 1  # only the manifest
+
+
+async def test_dense_tiles_come_in_pages(sqlite_url: str, tmp_path: Path, monkeypatch: Any) -> None:
+    """A tile with more buildings than one answer may carry (real imports can hold more than
+    MAX_ROWS per km²) is fetched page by page after the last id: nothing is left out."""
+    from sync_service.cim import handlers
+
+    monkeypatch.setattr(handlers, "MAX_ROWS", 20)
+    ref = generate_city(7, N)
+    async with service(sqlite_url) as svc:
+        await _seeded(svc)
+        async with Client.open(svc.url, "operator") as c:
+            m = (await c.query("buildings.get", {}))["data"]
+            from citymodel.buildings import USE_CODES
+            assert m["codes"]["use"] == list(USE_CODES)  # what the integer use column means
+            tile, count = max(m["tiles"].items(), key=lambda kv: kv[1])
+            assert count > 40
+            first = (await c.query("buildings.get", {"tile": tile}))["data"]
+            assert (first["count"], first["truncated"]) == (20, True)
+            page1 = decode_table(first["buildings"])
+            assert first["next_after_id"] == int(page1.id[-1])
+            second = decode_table((await c.query("buildings.get", {"tile": tile, "after_id": first["next_after_id"]}))
+                                  ["data"]["buildings"])
+            assert second.id[0] > page1.id[-1]
+            sink = _ClientSink(c)
+            table, _, status = await CityLoader(sink, CityCache(tmp_path)).fetch(None)
+            assert status == "fetched"
+            assert table is not None
+            np.testing.assert_array_equal(table.id, ref.id)  # every building, once
+            assert len(sink.queries) > len(m["tiles"]) + 1  # dense tiles took several pages

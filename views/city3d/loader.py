@@ -70,17 +70,27 @@ class CityLoader:
         sem = asyncio.Semaphore(IN_FLIGHT)
         done = 0
 
-        async def one(tile: str) -> None:
-            nonlocal done
-            async with sem:
-                for attempt in range(RETRIES):
-                    r = await self.commands.query("buildings.get", {"tile": tile})
-                    if r.ok or str(r.error_code) not in RETRY_CODES:
-                        break
-                    await asyncio.sleep(min(2.0, 0.25 * 2 ** attempt))
+        async def page(tile: str, after_id: int | None) -> dict[str, Any]:
+            args: dict[str, Any] = {"tile": tile} if after_id is None else {"tile": tile, "after_id": after_id}
+            for attempt in range(RETRIES):
+                r = await self.commands.query("buildings.get", args)
+                if r.ok or str(r.error_code) not in RETRY_CODES:
+                    break
+                await asyncio.sleep(min(2.0, 0.25 * 2 ** attempt))
             if not r.ok or r.data is None:
                 raise RuntimeError(f"tile {tile}: {r.error_code}: {r.error_message}")
-            parts.append(decode_table(r.data["buildings"]))
+            return r.data
+
+        async def one(tile: str) -> None:
+            nonlocal done
+            after: int | None = None
+            async with sem:
+                while True:  # a tile denser than one answer holds comes in pages
+                    data = await page(tile, after)
+                    parts.append(decode_table(data["buildings"]))
+                    after = data.get("next_after_id") if data.get("truncated") else None
+                    if after is None:
+                        break
             done += 1
             if self.progress is not None:
                 self.progress(done, len(tiles))
