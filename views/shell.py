@@ -58,6 +58,7 @@ class Shell:
         from views.gc_tuning import GcTuning
         self.gc_tuning = GcTuning(self.store)
         self.client: Any = None
+        self.commands: Any = None  # widgets.command_feedback.CommandTracker around the client
         self.embedded: Any = None
         self.wall: WallManager | None = None
         self.login: Any = None
@@ -140,9 +141,13 @@ class Shell:
     def _open_wall(self, profile: Profile) -> None:
         if self.wall is not None:
             return
-        red = RedAlertCenter(self.store, self.client)
+        from widgets.command_feedback import CommandTracker
+        # every view sends through the tracker: a refusal, even one arriving on reconnect for a
+        # command queued offline, is told to the user as "which action, on what, and why"
+        self.commands = CommandTracker(self.client, self.store, self.notifications)
+        red = RedAlertCenter(self.store, self.commands)
         red.sound.set_muted(self.settings.mute)
-        self.ctx = ViewContext(self.store, self.client, self.settings, profile,
+        self.ctx = ViewContext(self.store, self.commands, self.settings, profile,
                                notifications=self.notifications, red_center=red, save_settings=self.save)
         self.wall = WallManager(self.ctx, self.on_action, kiosk=self.args.kiosk)
         self.wall.build()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.actions import ACTIONS
 from views.context import ViewContext
+from views.message_bar import MessageBar
 from views.screen_view import ScreenView
 from widgets.common import pick
 from widgets.header import HeaderBar
@@ -57,6 +58,8 @@ class HallWindow(QWidget):
                 s = profile.screens[i]
                 self.tabs.addTab(sv, pick(s.name_zh, s.name_en) or str(i + 1))
             lay.addWidget(self.tabs, 1)
+        self.messages = MessageBar(ctx.notifications, ctx.store)
+        lay.addWidget(self.messages)
         self._install_shortcuts()
 
     def _install_shortcuts(self) -> None:

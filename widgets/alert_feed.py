@@ -32,6 +32,7 @@ from app.selection import ViewState
 from app.store import StateStore
 from protocol.enums import AlertState, Level
 from widgets.alert_model import AlertTableModel
+from widgets.command_feedback import error_text
 from widgets.common import (
     LEVEL_COLORS,
     confirm,
@@ -74,6 +75,11 @@ class AlertFeed(QWidget):
         self._dirty = True
         store.session_changed.connect(self._on_store_session_changed)
         store.reset.connect(self._on_store_reset)
+        # a CommandTracker (widgets.command_feedback) reports refusals, also late ones of
+        # commands queued offline; a plain sink only answers through the returned future
+        self._tracked = getattr(commands, "refused", None) is not None
+        if self._tracked:
+            commands.refused.connect(self._on_commands_refused)
         self.view_state.town_changed.connect(self._on_view_town_changed)
         refresh_hub().tick.connect(self._on_refresh_tick)
         if self.options.get("filter"):
@@ -313,9 +319,20 @@ class AlertFeed(QWidget):
 
     def _on_command_result(self, res: CommandResult) -> None:
         if res.ok:
-            self.status.setText(self.tr("已排队，联网后发送") if res.queued else self.tr("已完成"))
-        else:
-            self.status.setText(self.tr("失败：") + (res.error_message or res.error_code or ""))
+            self._show_status(self.tr("已排队，联网后发送") if res.queued else self.tr("已完成"), "")
+        elif not self._tracked:  # else the tracker's words (which action, on what) come
+            self._show_status(self.tr("失败：") + error_text(res.error_code), "refused", res.error_message or "")
+
+    def _on_commands_refused(self, text: str, _name: str, _args: dict[str, Any], res: CommandResult) -> None:
+        self._show_status(text, "refused", res.error_message or "")
+
+    def _show_status(self, text: str, state: str, detail: str = "") -> None:
+        self.status.setText(text)
+        self.status.setToolTip(detail)
+        if self.status.property("state") != state:
+            self.status.setProperty("state", state)
+            self.status.style().unpolish(self.status)
+            self.status.style().polish(self.status)
 
 
 def _select(box: QComboBox, code: str, name: Any) -> None:

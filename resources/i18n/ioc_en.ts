@@ -12,37 +12,37 @@
 <context>
     <name>AlertFeed</name>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="97"/>
+        <location filename="../../widgets/alert_feed.py" line="103"/>
         <source>未处理完</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="98"/>
+        <location filename="../../widgets/alert_feed.py" line="104"/>
         <source>全部状态</source>
         <translation>All states</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="102"/>
+        <location filename="../../widgets/alert_feed.py" line="108"/>
         <source>搜索 (Ctrl+F)</source>
         <translation>Search (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="104"/>
+        <location filename="../../widgets/alert_feed.py" line="110"/>
         <source>清除筛选</source>
         <translation>Clear filters</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="124"/>
+        <location filename="../../widgets/alert_feed.py" line="130"/>
         <source>全部部门</source>
         <translation>All bureaus</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="124"/>
+        <location filename="../../widgets/alert_feed.py" line="130"/>
         <source>全部镇街</source>
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="261"/>
+        <location filename="../../widgets/alert_feed.py" line="267"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>Red alerts hidden by the current filter: %n</numerusform>
@@ -50,17 +50,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="294"/>
+        <location filename="../../widgets/alert_feed.py" line="300"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="304"/>
+        <location filename="../../widgets/alert_feed.py" line="310"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="305"/>
+        <location filename="../../widgets/alert_feed.py" line="311"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>Selected alerts: %n — </numerusform>
@@ -68,22 +68,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="311"/>
+        <location filename="../../widgets/alert_feed.py" line="317"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="316"/>
+        <location filename="../../widgets/alert_feed.py" line="322"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="316"/>
+        <location filename="../../widgets/alert_feed.py" line="322"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="318"/>
+        <location filename="../../widgets/alert_feed.py" line="324"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -91,42 +91,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="241"/>
+        <location filename="../../widgets/alert_model.py" line="284"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="241"/>
+        <location filename="../../widgets/alert_model.py" line="284"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="241"/>
+        <location filename="../../widgets/alert_model.py" line="284"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="242"/>
+        <location filename="../../widgets/alert_model.py" line="285"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="242"/>
+        <location filename="../../widgets/alert_model.py" line="285"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="242"/>
+        <location filename="../../widgets/alert_model.py" line="285"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="243"/>
+        <location filename="../../widgets/alert_model.py" line="286"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="243"/>
+        <location filename="../../widgets/alert_model.py" line="286"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -528,6 +528,274 @@
     </message>
 </context>
 <context>
+    <name>CommandFeedback</name>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="31"/>
+        <source>确认告警</source>
+        <translation>Acknowledge</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="32"/>
+        <source>派遣处置</source>
+        <translation>Dispatch</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="33"/>
+        <source>标记解除</source>
+        <translation>Resolve</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="34"/>
+        <source>关闭告警</source>
+        <translation>Close alert</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="35"/>
+        <source>重新打开告警</source>
+        <translation>Reopen alert</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="36"/>
+        <source>添加告警备注</source>
+        <translation>Add a note</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="37"/>
+        <source>指派告警</source>
+        <translation>Assign alert</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="38"/>
+        <source>升级告警</source>
+        <translation>Escalate</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="39"/>
+        <source>人工上报告警</source>
+        <translation>Raise an alert</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="40"/>
+        <source>生成事件</source>
+        <translation>Open incident</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="41"/>
+        <source>更新事件</source>
+        <translation>Update incident</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="42"/>
+        <source>设为关注事件</source>
+        <translation>Put in focus</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="43"/>
+        <source>创建任务</source>
+        <translation>Create task</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="44"/>
+        <source>审批决策</source>
+        <translation>Decision</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="45"/>
+        <source>更新任务</source>
+        <translation>Update task</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="46"/>
+        <source>更新救援力量</source>
+        <translation>Update resource</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="47"/>
+        <source>屏蔽告警</source>
+        <translation>Silence alerts</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="48"/>
+        <source>取消屏蔽</source>
+        <translation>Cancel silence</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="49"/>
+        <source>保存告警规则</source>
+        <translation>Save alert rule</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="50"/>
+        <source>删除告警规则</source>
+        <translation>Delete alert rule</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="51"/>
+        <source>登记设备</source>
+        <translation>Register device</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="52"/>
+        <source>注销设备</source>
+        <translation>Revoke device</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="53"/>
+        <source>创建用户</source>
+        <translation>Create user</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="54"/>
+        <source>周边分析</source>
+        <translation>Surroundings</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="55"/>
+        <source>开始演练</source>
+        <translation>Start drill</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="60"/>
+        <source>当前角色或管辖范围无此权限</source>
+        <translation>not allowed for your role or area</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="61"/>
+        <source>状态已变化，此操作不再适用</source>
+        <translation>the state has changed; this action no longer applies</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="62"/>
+        <source>对象不存在或已删除</source>
+        <translation>it does not exist or was deleted</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="63"/>
+        <source>参数无效</source>
+        <translation>invalid arguments</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="64"/>
+        <source>操作过于频繁</source>
+        <translation>too many requests</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="65"/>
+        <source>数据过大</source>
+        <translation>too large</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="66"/>
+        <source>登录已失效</source>
+        <translation>the login has expired</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="67"/>
+        <source>请先登录</source>
+        <translation>please log in</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="68"/>
+        <source>用户名或密码错误</source>
+        <translation>wrong user name or password</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="69"/>
+        <source>服务内部错误</source>
+        <translation>internal error in the service</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="70"/>
+        <source>服务不支持此操作</source>
+        <translation>the service does not support this action</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="71"/>
+        <source>服务不支持此查询</source>
+        <translation>the service does not support this query</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="72"/>
+        <source>消息格式错误</source>
+        <translation>malformed message</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="73"/>
+        <source>控制台与服务版本不兼容</source>
+        <translation>console and service versions do not match</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="74"/>
+        <source>服务不认识此消息</source>
+        <translation>the service does not know this message</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="75"/>
+        <source>连接尚未就绪</source>
+        <translation>the connection is not ready yet</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="76"/>
+        <source>未连接服务</source>
+        <translation>not connected to the service</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="77"/>
+        <source>服务未及时应答</source>
+        <translation>the service did not answer in time</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="82"/>
+        <source>此服务未运行模拟城市，或模拟器未接受演练</source>
+        <translation>no simulated city runs on this service, or the simulator did not take the drill</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="83"/>
+        <source>服务不认识此演练剧情</source>
+        <translation>the service does not know this drill</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="90"/>
+        <source>错误代码 {code}</source>
+        <translation>error code {code}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="105"/>
+        <source>告警 #{id}</source>
+        <translation>alert #{id}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="106"/>
+        <source>「{title}」</source>
+        <translation> “{title}”</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="109"/>
+        <source>告警 {ids}</source>
+        <translation>alerts {ids}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="111"/>
+        <source>事件 #{id}</source>
+        <translation>incident #{id}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="113"/>
+        <source>任务 #{id}</source>
+        <translation>task #{id}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="122"/>
+        <source>{what} 被拒绝：{reason}</source>
+        <translation>{what} refused: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/command_feedback.py" line="200"/>
+        <source>一项操作被拒绝：{reason}</source>
+        <translation>An action was refused: {reason}</translation>
+    </message>
+</context>
+<context>
     <name>DQ</name>
     <message>
         <location filename="../../widgets/dq_panel.py" line="24"/>
@@ -801,49 +1069,57 @@
     </message>
 </context>
 <context>
+    <name>HallWindow</name>
+    <message>
+        <location filename="../../views/window.py" line="50"/>
+        <source>演练…</source>
+        <translation>Drill…</translation>
+    </message>
+</context>
+<context>
     <name>HeaderBar</name>
     <message>
-        <location filename="../../widgets/header.py" line="76"/>
+        <location filename="../../widgets/header.py" line="81"/>
         <source>✕ 已静音</source>
         <translation>✕ Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="76"/>
+        <location filename="../../widgets/header.py" line="81"/>
         <source>♪ 声音开</source>
         <translation>♪ Sound on</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="88"/>
+        <location filename="../../widgets/header.py" line="93"/>
         <source>● 在线 · 数据 %1 前</source>
         <translation>● Online · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="89"/>
+        <location filename="../../widgets/header.py" line="94"/>
         <source>● 在线</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="91"/>
+        <location filename="../../widgets/header.py" line="96"/>
         <source>◐ 重连中</source>
         <translation>◐ Reconnecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="91"/>
+        <location filename="../../widgets/header.py" line="96"/>
         <source> · 数据 %1 前</source>
         <translation> · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="93"/>
+        <location filename="../../widgets/header.py" line="98"/>
         <source>◌ 连接中</source>
         <translation>◌ Connecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="94"/>
+        <location filename="../../widgets/header.py" line="99"/>
         <source>○ 离线 · 数据 %1 前</source>
         <translation>○ Offline · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="124"/>
+        <location filename="../../widgets/header.py" line="129"/>
         <source>雨量 %1 mm</source>
         <translation>Rain %1 mm</translation>
     </message>
@@ -1047,6 +1323,14 @@
     </message>
 </context>
 <context>
+    <name>MessageBar</name>
+    <message>
+        <location filename="../../views/message_bar.py" line="34"/>
+        <source>关闭消息</source>
+        <translation>Close the message</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <location filename="../../views/panels.py" line="158"/>
@@ -1109,6 +1393,111 @@
     </message>
 </context>
 <context>
+    <name>ScenarioDialog</name>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="35"/>
+        <source>台风暴雨</source>
+        <translation>Typhoon rainstorm</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="36"/>
+        <source>南城高层建筑火灾</source>
+        <translation>High-rise fire in Nancheng</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="37"/>
+        <source>松山湖周边污染过程</source>
+        <translation>Pollution episode around Songshan Lake</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="38"/>
+        <source>校园一键报警</source>
+        <translation>School one-click alarm</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="39"/>
+        <source>燃气管网压力骤降</source>
+        <translation>Gas-pressure drop</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="60"/>
+        <source>演练</source>
+        <translation>Drill</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="61"/>
+        <source>在模拟城市中开始一次演练。演练数据经正常接入通道进入，各大厅都会收到演练产生的告警。</source>
+        <translation>Start a drill in the simulated city. Its readings come in through the normal ingest doors, and every hall receives the alerts it raises.</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="66"/>
+        <source>%1 · 剧情 %2</source>
+        <translation>%1 · story %2</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="76"/>
+        <source>开始演练</source>
+        <translation>Start drill</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="79"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="82"/>
+        <source>倍速</source>
+        <translation>Speed</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="116"/>
+        <source>约需 %1</source>
+        <translation>takes about %1</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="121"/>
+        <source>当前角色无权开始演练（值班主任或管理员可以）。</source>
+        <translation>Your role may not start drills (duty officers and administrators may).</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="124"/>
+        <source>未连接服务，不能开始演练。</source>
+        <translation>Not connected to the service: no drill can be started.</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="140"/>
+        <source>开始演练「%1」，%2 倍速？
+演练告警会出现在所有大厅。</source>
+        <translation>Start the drill “%1” at %2x?
+Its alerts will appear in every hall.</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="142"/>
+        <source>确认开始演练</source>
+        <translation>Confirm drill</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="146"/>
+        <source>发送中…</source>
+        <translation>Sending…</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="156"/>
+        <source>已排队，联网后发送</source>
+        <translation>Queued; sent when back online</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="158"/>
+        <source>演练已开始：%1（%2 倍速）</source>
+        <translation>Drill started: %1 (%2x)</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="164"/>
+        <source>服务说明：%1</source>
+        <translation>Service says: %1</translation>
+    </message>
+</context>
+<context>
     <name>ScreenView</name>
     <message>
         <location filename="../../views/screen_view.py" line="92"/>
@@ -1129,7 +1518,7 @@
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="172"/>
+        <location filename="../../views/shell.py" line="177"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
