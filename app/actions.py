@@ -44,6 +44,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.next_page", "下一页", "Next page", "Ctrl+PgDown"),
     Action("app.prev_page", "上一页", "Previous page", "Ctrl+PgUp"),
     Action("app.pause_playlist", "暂停轮播", "Pause rotation", "Ctrl+P"),
+    Action("app.drill", "演练", "Drill", "Ctrl+Shift+D", "scenario.start"),
     Action("app.quit", "退出", "Quit", "Ctrl+Shift+Q", confirm=True),
 )
 ACTIONS_BY_ID = {a.id: a for a in ACTIONS}

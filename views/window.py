@@ -11,18 +11,18 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from app.actions import ACTIONS
+from app.actions import ACTIONS, ACTIONS_BY_ID
 from views.context import ViewContext
 from views.message_bar import MessageBar
 from views.screen_view import ScreenView
-from widgets.common import pick
+from widgets.common import lang, pick
 from widgets.header import HeaderBar
 from widgets.red_alert import RedAlertBanner
 
 _WINDOW_ACTIONS = ("app.mute", "app.language", "app.theme", "app.layout_editor", "app.next_page",
-                   "app.prev_page", "app.pause_playlist", "app.quit")
+                   "app.prev_page", "app.pause_playlist", "app.drill", "app.quit")
 
 
 class HallWindow(QWidget):
@@ -45,6 +45,16 @@ class HallWindow(QWidget):
             self.header = HeaderBar(ctx.store, pick(profile.name_zh, profile.name_en), ctx.settings.mute)
             self.header.mute_toggled.connect(lambda _on: self.on_action("app.mute"))
             lay.addWidget(self.header)
+        # drills: only for roles that may start one (the session arrives after the window)
+        drill = ACTIONS_BY_ID["app.drill"]
+        self.drill_button = QPushButton(self.tr("演练…"), objectName="DrillButton")
+        self.drill_button.setToolTip(f"{drill.title(lang())} ({drill.key})")
+        self.drill_button.clicked.connect(self.open_drill)
+        if self.header is not None:
+            self.header.add_tool(self.drill_button)
+        self._drill_dialog: Any = None
+        ctx.store.session_changed.connect(self._on_store_session_changed)
+        self._on_store_session_changed(ctx.store.session)
         self.banner = RedAlertBanner(ctx.red_center, ctx.store) if ctx.red_center is not None else None
         if self.banner is not None:
             lay.addWidget(self.banner)
@@ -80,8 +90,25 @@ class HallWindow(QWidget):
             sv.step(-1)
         elif action_id == "app.pause_playlist" and sv is not None:
             sv.toggle_pause()
+        elif action_id == "app.drill":
+            self.open_drill()
         else:
             self.on_action(action_id)
+
+    def _on_store_session_changed(self, _info: Any) -> None:
+        self.drill_button.setVisible(self.header is not None and ACTIONS_BY_ID["app.drill"].allowed(
+            self.ctx.store.session.permissions))
+
+    def open_drill(self) -> Any:
+        """The drill dialog (one per window), or None for a role that may not start drills."""
+        from views.scenario_dialog import ScenarioDialog, may_start
+        if not may_start(self.ctx):
+            return None
+        if self._drill_dialog is None:
+            self._drill_dialog = ScenarioDialog(self.ctx, self)
+        self._drill_dialog.show()
+        self._drill_dialog.raise_()
+        return self._drill_dialog
 
     def current_screen(self) -> ScreenView | None:
         if self.tabs is not None:

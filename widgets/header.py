@@ -58,6 +58,11 @@ class HeaderBar(QWidget):
     def _on_store_metrics_changed(self, *_: Any) -> None:
         self._refresh_weather()
 
+    def add_tool(self, w: QWidget) -> None:
+        """A window-level button (e.g. drills) in the header, left of the mute button."""
+        lay = self.layout()
+        lay.insertWidget(lay.indexOf(self.mute), w)
+
     def set_hall_name(self, name: str) -> None:
         self.hall.setText(name)
 
