@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parents[1] / "resources" / "layouts"
+# The simulated city's kitchen cameras send readings, not video: the kitchen camera tile plays
+# a shipped clip (resources/video, captioned as simulated). Real cameras: their stream URL here,
+# e.g. "rtsp://cams.example/{device_id}".
+KITCHEN_CLIP = "resource:video/kitchen_camera.mp4"
 
 KPIS = [
     {"key": "readings_per_s", "title_zh": "每秒接入读数", "title_en": "Readings per second", "unit": "/s"},
@@ -91,7 +95,7 @@ def profiles() -> list[dict[str, Any]]:
             cell("city3d", 0, 0, 2, 2),
             cell("town_map", 0, 2, indicator="alerts", min_level=2, title_zh="镇街告警（黄色及以上）",
                  title_en="Town alerts (yellow and above)"),
-            cell("camera", 1, 2, follow_alert=True, url_template="rtsp://127.0.0.1:8554/{device_id}",
+            cell("camera", 1, 2, follow_alert=True, url_template=KITCHEN_CLIP, loop=True, simulated=True,
                  title_zh="明厨亮灶视频", title_en="Kitchen camera")])]),
         screen("设备与趋势", "Devices and trends", [page("设备与趋势", "Devices and trends", 2, 3, [
             cell("device_health", 0, 0, 2, 1),
@@ -143,7 +147,7 @@ def profiles() -> list[dict[str, Any]]:
             cell("data_quality", 1, 1)]),
         page("决策", "Decisions", 1, 2, [
             cell("decisions", 0, 0),
-            cell("camera", 0, 1, follow_alert=True, url_template="rtsp://127.0.0.1:8554/{device_id}",
+            cell("camera", 0, 1, follow_alert=True, url_template=KITCHEN_CLIP, loop=True, simulated=True,
                  title_zh="明厨亮灶视频", title_en="Kitchen camera")]),
         page("三维", "3D city", 1, 1, [cell("city3d", 0, 0)]),
     ], mode="tabs")], theme="light", kiosk=False, follow_focus=True)

@@ -2,12 +2,16 @@
 on end of stream and when frames stop arriving (a watchdog), so it never shows a frozen frame.
 
 Options: url (a fixed source), follow_alert (play the selected alert's camera: the device's
-stream URL from url_template, e.g. "rtsp://cams.local/{device_id}"), title_zh/title_en.
+stream URL from url_template, e.g. "rtsp://cams.local/{device_id}"), loop (start a file again at
+its end), simulated (caption the picture as simulated), title_zh/title_en. A source
+"resource:video/kitchen_camera.mp4" is a file shipped in the resources package: the shipped
+layouts play that clip for the simulated city's kitchen cameras, which send readings, not video.
 """
 
 from __future__ import annotations
 
 import time
+from importlib import resources as importlib_resources
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -17,6 +21,14 @@ from app.selection import ViewState
 from app.store import StateStore
 
 STALL_S = 3.0  # no new frame for this long while "playing" counts as no signal
+RESOURCE = "resource:"
+
+
+def resolve(source: str) -> str:
+    """A playable location: "resource:<path>" becomes the shipped file's path."""
+    if source.startswith(RESOURCE):
+        return str(importlib_resources.files("resources").joinpath(source[len(RESOURCE):]))
+    return source
 
 
 class CameraTile(QWidget):
@@ -28,6 +40,11 @@ class CameraTile(QWidget):
         self.view_state = view_state or ViewState()
         o = options or {}
         self.url_template: str = o.get("url_template", "")
+        self.loop = bool(o.get("loop", False))
+        self.simulated = bool(o.get("simulated", False))
+        self.device_id: str = ""
+        self.caption = QLabel(objectName="CameraCaption")
+        self.caption.setVisible(False)
         self.no_signal = QLabel(objectName="NoSignal")
         self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_signal.setWordWrap(True)
@@ -43,6 +60,7 @@ class CameraTile(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addLayout(self._stack, 1)
+        lay.addWidget(self.caption)
         self._watchdog = QTimer(self, interval=500)
         self._watchdog.timeout.connect(self._on_watchdog_timeout)
         self._watchdog.start()
@@ -69,28 +87,47 @@ class CameraTile(QWidget):
         self._player.mediaStatusChanged.connect(self._on_player_status)
         self._video.videoSink().videoFrameChanged.connect(self._on_sink_frame)
 
-    def play(self, source: str) -> None:
+    def play(self, source: str, device_id: str = "") -> None:
         self.source = source
+        self.device_id = device_id
+        self._show_caption()
         if self._player is None:
             self._show_no_signal(self.tr("本机不支持视频播放"))
             return
-        url = QUrl(source) if "://" in source else QUrl.fromLocalFile(source)
+        from PySide6.QtMultimedia import QMediaPlayer
+        where = resolve(source)
+        url = QUrl(where) if "://" in where else QUrl.fromLocalFile(where)
         self.state = "loading"
         self.frames = 0
         self.last_frame_ts = time.monotonic()
         self.no_signal.setText(self.tr("连接中…"))
+        self._stack.setCurrentWidget(self.no_signal)  # never the previous source's last frame
+        self._player.setLoops(int(QMediaPlayer.Loops.Infinite) if self.loop else 1)
         self._player.setSource(url)
         self._player.play()
+
+    def _show_caption(self) -> None:
+        parts = [self.device_id] if self.device_id else []
+        if not self.source:
+            parts = []
+        elif self.simulated:
+            parts.append(self.tr("模拟画面（仿真城市无真实视频）"))
+        elif self.source and not self.source.startswith(RESOURCE):
+            parts.append(self.source)
+        self.caption.setText(" · ".join(parts))
+        self.caption.setVisible(bool(parts))
 
     def stop(self) -> None:
         if self._player is not None:
             self._player.stop()
+        self.source = self.device_id = ""
+        self._show_caption()
         self._show_no_signal(self.tr("无视频源"))
 
     def _on_view_alert_selected(self, alert_id: int | None) -> None:
         a = self.store.alerts.get(alert_id) if self.store is not None and alert_id else None
         if a is not None and a.device_id and a.device_type == "kitchen_camera" and self.url_template:
-            self.play(self.url_template.format(device_id=a.device_id))
+            self.play(self.url_template.format(device_id=a.device_id), a.device_id)
 
     def _on_sink_frame(self, frame: Any) -> None:
         if frame.isValid():
@@ -101,7 +138,8 @@ class CameraTile(QWidget):
                 self._stack.setCurrentWidget(self._video)
 
     def _on_player_error(self, _err: Any, message: str) -> None:
-        self._show_no_signal(self.tr("无信号") + (f"\n{message}" if message else ""))
+        # the source is named: whoever looks knows which camera (and URL) is dark
+        self._show_no_signal(self.tr("无信号") + f"\n{self.source}" + (f"\n{message}" if message else ""))
 
     def _on_player_status(self, status: Any) -> None:
         from PySide6.QtMultimedia import QMediaPlayer

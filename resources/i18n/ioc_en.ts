@@ -134,29 +134,34 @@
 <context>
     <name>CameraTile</name>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="49"/>
-        <location filename="../../widgets/camera_tile.py" line="88"/>
+        <location filename="../../widgets/camera_tile.py" line="67"/>
+        <location filename="../../widgets/camera_tile.py" line="125"/>
         <source>无视频源</source>
         <translation>No video source</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="75"/>
+        <location filename="../../widgets/camera_tile.py" line="95"/>
         <source>本机不支持视频播放</source>
         <translation>Video playback is not available on this machine</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="81"/>
+        <location filename="../../widgets/camera_tile.py" line="103"/>
         <source>连接中…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="104"/>
-        <location filename="../../widgets/camera_tile.py" line="110"/>
+        <location filename="../../widgets/camera_tile.py" line="114"/>
+        <source>模拟画面（仿真城市无真实视频）</source>
+        <translation>Simulated picture (the simulated city has no real video)</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/camera_tile.py" line="142"/>
+        <location filename="../../widgets/camera_tile.py" line="148"/>
         <source>无信号</source>
         <translation>No signal</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="116"/>
+        <location filename="../../widgets/camera_tile.py" line="154"/>
         <source>无信号（画面中断）</source>
         <translation>No signal (stream stalled)</translation>
     </message>
