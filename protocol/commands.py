@@ -274,6 +274,7 @@ class BuildingsQuery(_Args):
     """Buildings for the 3D city: by tile, by id, or within a radius."""
 
     tile: str | None = None
+    tiles: list[str] | None = Field(default=None, max_length=500)  # several tiles in one answer
     ids: list[int] | None = Field(default=None, max_length=5000)
     lon: float | None = None
     lat: float | None = None

@@ -53,12 +53,21 @@ def _near(s: Session, lon: float, lat: float, radius: float) -> tuple[Any, np.nd
     return table, rows, dist, x, y
 
 
+ANSWER_BYTES = 768 * 1024  # encoded buildings per answer: under the 1 MiB frame cap with room
+
+
+def _encoded_size(enc: dict[str, Any]) -> int:
+    cols = sum(len(v) for v in enc["columns"].values()) + len(enc["fp_sizes"]) + len(enc["fp_xy"])
+    return cols + sum(len(a.encode()) + 4 for a in enc.get("address") or ())
+
+
 @query("buildings.get")
 def buildings_get(s: Session, ctx: CommandContext, args: BuildingsQuery) -> dict[str, Any]:
-    if args.tile is None and args.ids is None and args.lon is None:
+    if args.tile is None and args.tiles is None and args.ids is None and args.lon is None:
         return manifest(s)
-    if args.tile is not None:
-        table = load_buildings(s, tile=args.tile, limit=MAX_ROWS + 1, after_id=args.after_id)
+    if args.tile is not None or args.tiles is not None:
+        tiles = [args.tile] if args.tile is not None else list(args.tiles or ())
+        table = load_buildings(s, tiles=tiles, limit=MAX_ROWS + 1, after_id=args.after_id)
     elif args.ids is not None:
         table = load_buildings(s, ids=list(args.ids), limit=MAX_ROWS + 1, after_id=args.after_id)
     else:
@@ -69,7 +78,13 @@ def buildings_get(s: Session, ctx: CommandContext, args: BuildingsQuery) -> dict
     truncated = len(table) > MAX_ROWS
     if truncated:
         table = table.take(np.arange(MAX_ROWS))
-    out = {"buildings": encode_table(table), "count": len(table), "truncated": truncated, "tile": args.tile}
+    enc = encode_table(table)
+    # long addresses or many-vertex footprints (real imports) make rows bigger: fewer per answer
+    while len(table) > 1 and _encoded_size(enc) > ANSWER_BYTES:
+        truncated = True
+        table = table.take(np.arange(len(table) // 2))
+        enc = encode_table(table)
+    out = {"buildings": enc, "count": len(table), "truncated": truncated, "tile": args.tile}
     if truncated and args.lon is None:  # tile and ids answers are in id order: the next page
         out["next_after_id"] = int(table.id[-1])
     return out

@@ -30,14 +30,16 @@ class ScriptedSink:
         self.calls.append(args)
         if self.offline:
             return CommandResult(ok=False, error_code="offline", error_message="not connected")
-        tile = args.get("tile")
-        if tile is None:
+        tiles = args.get("tiles")
+        if tiles is None:
             return CommandResult(ok=True, data={"tiles": {k: len(t) for k, t in self.tiles.items()},
                                                 "total": sum(len(t) for t in self.tiles.values()), "version": "v1"})
-        pending = self.refuse.get(tile)
-        if pending:
-            return CommandResult(ok=False, error_code=pending.pop(0), error_message="no")
-        return CommandResult(ok=True, data={"buildings": encode_table(self.tiles[tile])})
+        for tile in tiles:
+            pending = self.refuse.get(tile)
+            if pending:
+                return CommandResult(ok=False, error_code=pending.pop(0), error_message="no")
+        table = BuildingTable.concat([self.tiles[t] for t in tiles])
+        return CommandResult(ok=True, data={"buildings": encode_table(table)})
 
     def query(self, name: str, args: dict[str, Any]) -> asyncio.Future[CommandResult]:
         return asyncio.ensure_future(self._answer(args))
@@ -57,7 +59,7 @@ async def test_rate_limited_tiles_are_retried(tmp_path: Path) -> None:
     assert version == "v1"
     assert table is not None
     np.testing.assert_array_equal(table.id, city.id)
-    assert sum(1 for c in sink.calls if c.get("tile") == first) == 3
+    assert sum(1 for c in sink.calls if first in c.get("tiles", ())) == 3
     progress: list[tuple[int, int]] = []
     loader2 = CityLoader(sink, CityCache(tmp_path))
     loader2.progress = lambda d, n: progress.append((d, n))

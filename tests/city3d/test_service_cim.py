@@ -161,6 +161,9 @@ async def test_loader_fetches_tiles_then_opens_from_cache(sqlite_url: str, tmp_p
             np.testing.assert_array_equal(table.id, ref.id)
             np.testing.assert_allclose(table.fp_xy, ref.fp_xy, atol=0.05)
             n_queries = len(sink.queries)
+            named = [t for q in sink.queries for t in q.get("tiles", [])]
+            assert len(named) == len(set(named))  # every tile asked for once...
+            assert n_queries - 1 < len(named) / 2  # ...small tiles together in one query
             cached, cv = CityLoader(sink, CityCache(tmp_path)).cached()
             assert cv == version
             assert cached is not None
@@ -198,4 +201,26 @@ async def test_dense_tiles_come_in_pages(sqlite_url: str, tmp_path: Path, monkey
             assert status == "fetched"
             assert table is not None
             np.testing.assert_array_equal(table.id, ref.id)  # every building, once
-            assert len(sink.queries) > len(m["tiles"]) + 1  # dense tiles took several pages
+            assert len(sink.queries) >= N // 20 + 1  # pages of 20 after the manifest
+
+
+async def test_answers_stay_under_the_frame_budget(sqlite_url: str, tmp_path: Path, monkeypatch: Any) -> None:
+    """Rows are cut by encoded size too (long addresses, detailed footprints), never by the
+    1 MiB frame cap closing the connection; the loader still gets every building."""
+    from sync_service.cim import handlers
+
+    monkeypatch.setattr(handlers, "ANSWER_BYTES", 3_000)
+    ref = generate_city(7, N)
+    async with service(sqlite_url) as svc:
+        await _seeded(svc)
+        async with Client.open(svc.url, "operator") as c:
+            m = (await c.query("buildings.get", {}))["data"]
+            tile, count = max(m["tiles"].items(), key=lambda kv: kv[1])
+            first = (await c.query("buildings.get", {"tiles": [tile]}))["data"]
+            assert first["truncated"]
+            assert 0 < first["count"] < count
+            assert handlers._encoded_size(first["buildings"]) <= 3_000
+            table, _, status = await CityLoader(_ClientSink(c), CityCache(tmp_path)).fetch(None)
+            assert status == "fetched"
+            assert table is not None
+            np.testing.assert_array_equal(table.id, ref.id)

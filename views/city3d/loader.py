@@ -2,8 +2,9 @@
 
 1. The newest local cache (citymodel.cache) opens the city at once, online or offline.
 2. buildings.get with no arguments returns the manifest and the data version. When the cache is
-   of that version, done; otherwise every 1 km tile is fetched (a few queries in flight at a
-   time), the table is assembled, written to the cache, and handed over.
+   of that version, done; otherwise every 1 km tile is fetched, several tiles per query up to
+   BATCH_BUILDINGS buildings, following the service's pages (a few queries in flight at a
+   time); the table is assembled, written to the cache, and handed over.
 Only the CommandSink is used: the view never touches the network or the database itself.
 """
 
@@ -28,7 +29,10 @@ log = logging.getLogger(__name__)
 
 IN_FLIGHT = 4  # tile queries in flight at once
 RETRIES = 12  # a rate-limited or busy tile query is retried with backoff (the service allows
-# ~50 frames/s per connection; the full city is ~2,500 tiles)
+# ~50 frames/s per connection)
+BATCH_BUILDINGS = 4000  # tiles are asked for together up to this many buildings (the full city
+# is ~2,500 tiles but ~450 answers); the service pages an answer that would be too big anyway
+BATCH_TILES = 500  # the most tiles one query may name
 RETRY_CODES = {"rate_limited", "busy", "timeout"}
 
 
@@ -70,33 +74,34 @@ class CityLoader:
         sem = asyncio.Semaphore(IN_FLIGHT)
         done = 0
 
-        async def page(tile: str, after_id: int | None) -> dict[str, Any]:
-            args: dict[str, Any] = {"tile": tile} if after_id is None else {"tile": tile, "after_id": after_id}
+        async def page(args: dict[str, Any]) -> dict[str, Any]:
             for attempt in range(RETRIES):
                 r = await self.commands.query("buildings.get", args)
                 if r.ok or str(r.error_code) not in RETRY_CODES:
                     break
                 await asyncio.sleep(min(2.0, 0.25 * 2 ** attempt))
             if not r.ok or r.data is None:
-                raise RuntimeError(f"tile {tile}: {r.error_code}: {r.error_message}")
+                raise RuntimeError(f"tiles {args['tiles'][:3]}: {r.error_code}: {r.error_message}")
             return r.data
 
-        async def one(tile: str) -> None:
+        async def one(batch: list[str]) -> None:
             nonlocal done
-            after: int | None = None
+            args: dict[str, Any] = {"tiles": batch}
             async with sem:
-                while True:  # a tile denser than one answer holds comes in pages
-                    data = await page(tile, after)
+                while True:  # more than one answer holds comes in pages, after the last id
+                    data = await page(args)
                     parts.append(decode_table(data["buildings"]))
                     after = data.get("next_after_id") if data.get("truncated") else None
                     if after is None:
                         break
-            done += 1
+                    args = {"tiles": batch, "after_id": after}
+            done += len(batch)
             if self.progress is not None:
                 self.progress(done, len(tiles))
 
+        batches = batch_tiles(res.data["tiles"])
         try:
-            await asyncio.gather(*(one(t) for t in tiles))
+            await asyncio.gather(*(one(b) for b in batches))
         except (RuntimeError, ValueError) as exc:
             return None, have_version, str(exc)
         table = BuildingTable.concat(parts)
@@ -110,6 +115,23 @@ class CityLoader:
             self.latest_file.write_text(json.dumps({"version": version}))
         except OSError as exc:  # a full disk must not stop the view; next time it refetches
             log.warning("could not write the city cache: %s", exc)
+
+
+def batch_tiles(counts: dict[str, int]) -> list[list[str]]:
+    """Tiles in name order, grouped up to BATCH_BUILDINGS buildings (a denser tile alone)."""
+    batches: list[list[str]] = []
+    cur: list[str] = []
+    n = 0
+    for tile in sorted(counts):
+        c = int(counts[tile])
+        if cur and (n + c > BATCH_BUILDINGS or len(cur) >= BATCH_TILES):
+            batches.append(cur)
+            cur, n = [], 0
+        cur.append(tile)
+        n += c
+    if cur:
+        batches.append(cur)
+    return batches
 
 
 def summarize(table: BuildingTable | None) -> dict[str, Any]:
