@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from citymodel.buildings import BuildingTable
+from citymodel.generator import generate_city
 from citymodel.geo import to_lonlat
 from citymodel.tiles import LOD_DISTRICT, LOD_FULL
 from tests.city3d.conftest import pixel_at, push, shot
@@ -189,3 +191,41 @@ def test_devices_cluster_far_and_show_one_by_one_near(view: Any, city: BuildingT
     view.scene.overview()
     qtbot.waitUntil(lambda: view.scene.layer("device") is None, timeout=3000)
     assert view.scene.layer("device_cluster") is not None
+
+
+async def test_city_is_fetched_once_the_connection_is_up(display: None, qtbot: Any, tmp_path: Any,
+                                                        monkeypatch: Any) -> None:
+    """The view is built before the login completes: its first fetch finds the console offline.
+    It must not stay empty: when the connection comes up it asks again and opens the city."""
+    from app.store import Connection, StateStore
+    from tests.city3d.test_loader import ScriptedSink
+    from views.city3d import create_city_view
+
+    monkeypatch.setenv("IOC_CITY_CACHE_DIR", str(tmp_path / "cache"))
+    small = generate_city(5, 1200)
+    sink = ScriptedSink(small)
+    sink.offline = True
+    store = StateStore()
+    v = create_city_view(store, sink)
+    qtbot.addWidget(v)
+
+    async def settle() -> None:
+        while v._tasks:
+            await asyncio.gather(*list(v._tasks))
+
+    await settle()
+    assert v.scene is None
+    assert v._fetch_state == "again"
+    assert v.status.text() == "正在加载城市模型…"  # waiting, not "unavailable"
+    sink.offline = False
+    store.set_connection(Connection.ONLINE)
+    await settle()
+    assert v.scene is not None
+    assert len(v.scene.table) == len(small)
+    assert v._fetch_state == "done"
+    n = len(sink.calls)
+    store.set_connection(Connection.RECONNECTING)
+    store.set_connection(Connection.ONLINE)
+    await settle()
+    assert len(sink.calls) == n  # fetched: a reconnect does not download the city again
+    v.shutdown()

@@ -48,6 +48,9 @@ class CityView(QWidget):
         self._press: tuple[int, int] | None = None
         self._fly: FlyTo | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._fetch_state = "idle"  # idle, running, done, again (retry once online)
+        self._have_version: str | None = None
+        self._online = str(store.connection) == "online"
         self._cards: dict[str, Any] = {"devices": None, "key_units": None}
         self.key_units: list[dict[str, Any]] = []
         self.panel_mode = "card"  # what the side panel shows: card | surroundings | measure
@@ -61,6 +64,7 @@ class CityView(QWidget):
         self.panel = QTextBrowser(objectName="CityCard")
         self.panel.setMinimumWidth(260)
         self.status = QLabel(objectName="CityStatus")
+        self.status.setWordWrap(True)  # two short lines rather than a wider toolbar row
         self._status: tuple[str, dict[str, Any]] = ("loading", {})
         self.set_status("loading")
         split = QSplitter(self)
@@ -87,7 +91,8 @@ class CityView(QWidget):
                           (store.stats_changed, self._on_store_stats_changed),
                           (store.focus_changed, self._on_store_focus_changed),
                           (store.surroundings_changed, self._on_store_surroundings_changed),
-                          (store.reset, self._on_store_reset)):
+                          (store.reset, self._on_store_reset),
+                          (store.connection_changed, self._on_store_connection_changed)):
             sig.connect(slot)
         self.loader = loader or CityLoader(commands)
         self._timer.start()
@@ -97,6 +102,7 @@ class CityView(QWidget):
             cached, version = self.loader.cached()
             if cached is not None:
                 self.open_table(cached)
+            self._have_version = version
             self._spawn(self._fetch(version))
 
     # ---- opening the city ----------------------------------------------------------------
@@ -125,12 +131,26 @@ class CityView(QWidget):
         fut.add_done_callback(done) if not fut.done() else done(fut)
 
     async def _fetch(self, have: str | None) -> None:
+        self._fetch_state = "running"
         self.loader.progress = lambda d, n: self.set_status("download", done=d, total=n)
-        table, _, status = await self.loader.fetch(have)
+        try:
+            table, version, status = await self.loader.fetch(have)
+        except Exception:  # noqa: BLE001 - a broken answer must not kill the view; ask again later
+            log.exception("fetching the city failed")
+            table, version, status = None, have, "failed"
+        self._have_version = version
+        # not asked (offline, before login) or failed: ask again when the connection is back
+        self._fetch_state = "done" if status in ("current", "fetched", "empty") else "again"
         if table is not None:
             self.open_table(table)
         elif self.scene is None:
-            self.set_status("unavailable" if status != "empty" else "empty")
+            self.set_status("empty" if status == "empty" else
+                            "loading" if self._fetch_state == "again" and not self._online else "unavailable")
+
+    def _on_store_connection_changed(self, state: Any) -> None:
+        self._online = str(state) == "online"
+        if self._online and self._fetch_state == "again":
+            self._spawn(self._fetch(self._have_version))
 
     # ---- texts in the UI language ---------------------------------------------------------
     def set_status(self, key: str, **args: Any) -> None:
