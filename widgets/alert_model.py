@@ -2,7 +2,12 @@
 
 Rows are kept sorted by a total key (app.alert_filter.sort_key), so a changed alert costs a
 bisect and one row insert/remove instead of a re-sort of 100k rows. Store changes only mark ids
-pending; flush() (on the shared refresh tick) applies them, so a burst of events is one update.
+pending; flush() (on the shared refresh tick) applies them, so a burst of events is one update:
+the sorted lists are spliced once (slices, not one memmove of 100k pointers per change).
+
+data() runs for every visible cell and role on each repaint (about 1,000 calls for a wall
+table, 8 repaints a second under a burst), so a row's texts and colours are made once per alert
+version and cached; the cache entry is dropped when the store says the alert changed.
 """
 
 from __future__ import annotations
@@ -25,16 +30,43 @@ from widgets.common import (
     alert_title,
     domain_name,
     fmt_time,
+    lang,
     level_text,
     state_text,
     town_name,
 )
 
 HIGHLIGHT_S = 8.0  # how long a new or changed row stays highlighted
-FULL_REBUILD_OVER = 5000  # a larger batch is cheaper as one reset than as row inserts
+FULL_REBUILD_OVER = 20000  # a larger batch is cheaper as one sort and reset than as a splice
 ROW_SIGNALS_UP_TO = 64  # up to this many changes: a row signal each; more: one layout change
+ROW_CACHE_MAX = 4096  # cached rows (those painted recently); cleared when it grows past this
 AlertIdRole = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
+
+# roles as plain ints: data() compares them ~1,000 times per repaint
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_ALERT_ID = int(AlertIdRole)
+_ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, _ALIGN, _BACKGROUND, _FOREGROUND, _ALERT_ID})
+_CENTRED = int(Qt.AlignmentFlag.AlignCenter)
+_ALIGNMENT = tuple(_CENTRED if c in ("level", "count", "last_ts") else None for c in COLUMNS)
+
+
+class _Row:
+    """What the table shows of one alert version: texts per column and its styling."""
+
+    __slots__ = ("alert", "texts", "level_bg", "level_fg", "bold")
+
+    def __init__(self, alert: Alert, texts: tuple[str, ...], level_bg: QBrush, level_fg: QBrush, bold: bool) -> None:
+        self.alert = alert
+        self.texts = texts
+        self.level_bg = level_bg
+        self.level_fg = level_fg
+        self.bold = bold
 
 
 class AlertTableModel(QAbstractTableModel):
@@ -56,6 +88,14 @@ class AlertTableModel(QAbstractTableModel):
         self.hidden_red = 0  # unacknowledged red alerts the filter hides (shown by the feed)
         self.applied_at: dict[int, float] = {}  # id -> perf_counter when its row went visible
         self.track_visibility = False  # the benchmark turns this on
+        self._rows: dict[int, _Row] = {}  # alert id -> cached row (dropped when the alert changes)
+        self._rows_valid_for: tuple[str, str] = ("", "")  # (language, day) the texts were made for
+        self._level_bg = {lv: QBrush(c) for lv, c in LEVEL_COLORS.items()}
+        self._level_fg = {lv: QBrush(c) for lv, c in LEVEL_TEXT_COLORS.items()}
+        self._other_bg, self._other_fg = QBrush(QColor("#777")), QBrush(QColor("#fff"))
+        self._fresh_bg = QBrush(QColor(255, 213, 79, 70))
+        self._bold = QFont()
+        self._bold.setBold(True)
         store.alerts_changed.connect(self._on_store_alerts_changed)
         store.reset.connect(self._on_store_reset)
 
@@ -63,14 +103,16 @@ class AlertTableModel(QAbstractTableModel):
     def _on_store_alerts_changed(self, ids: set[int]) -> None:
         self._pending |= ids
         now = time.monotonic()
-        fresh = self._fresh
+        fresh, rows = self._fresh, self._rows
         for i in ids:
             fresh[i] = now
             fresh.move_to_end(i)
+            rows.pop(i, None)
 
     def _on_store_reset(self) -> None:
         self._needs_rebuild = True
         self._fresh.clear()
+        self._rows.clear()
 
     def set_filter(self, f: AlertFilter) -> None:
         self.filter = f
@@ -86,7 +128,14 @@ class AlertTableModel(QAbstractTableModel):
 
     def flush(self) -> bool:
         """Apply pending changes; returns True if anything changed. Called on the refresh tick."""
+        valid_for = (lang(), time.strftime("%Y%m%d"))  # texts depend on both (fmt_time adds the date)
         changed = False
+        if valid_for != self._rows_valid_for:
+            self._rows.clear()
+            self._rows_valid_for = valid_for
+            if self._ids:  # repaint what is shown in the new language (or with the date)
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+                changed = True
         if self._needs_rebuild or len(self._pending) > FULL_REBUILD_OVER:
             self._rebuild()
             changed = True
@@ -122,26 +171,23 @@ class AlertTableModel(QAbstractTableModel):
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         anchors = [(self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None, i.column()) for i in persistent]
-        alerts = self.store.alerts
+        alerts = self.store.c.alerts
         f, key = self.filter, self._key
-        now = time.perf_counter()
         pending = self._pending
-        keys, ids, key_of = self._keys, self._ids, self._key_of
+        keys, key_of = self._keys, self._key_of
+        gone = sorted(bisect_left(keys, k) for aid in pending if (k := key_of.pop(aid, None)) is not None)
+        added = []
         for aid in pending:
-            old = key_of.pop(aid, None)
-            if old is not None:
-                row = bisect_left(keys, old)
-                del keys[row]
-                del ids[row]
             a = alerts.get(aid)
-            if a is None or not f.matches(a):
-                continue
-            k = key(a)
-            row = bisect_left(keys, k)
-            keys.insert(row, k)
-            ids.insert(row, aid)
-            key_of[aid] = k
-            if self.track_visibility:
+            if a is not None and f.matches(a):
+                k = key(a)
+                key_of[aid] = k
+                added.append((k, aid))
+        added.sort()
+        self._keys, self._ids = _splice(keys, self._ids, gone, added)
+        if self.track_visibility:
+            now = time.perf_counter()
+            for _k, aid in added:
                 self.applied_at.setdefault(aid, now)
         new = []
         for aid, col in anchors:
@@ -245,31 +291,46 @@ class AlertTableModel(QAbstractTableModel):
         return titles[COLUMNS[section]]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        a = self.alert_at(index.row())
-        if a is None:
+        if role not in _ROLES:  # the delegate asks for check state, decoration...: none here
             return None
-        col = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(a, col)
-        if role == AlertIdRole:
-            return a.id
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if col == "level":
-                return QBrush(LEVEL_COLORS.get(a.level, QColor("#777")))
-            if a.id in self._fresh:
-                return QBrush(QColor(255, 213, 79, 70))
+        row = self._row(index.row())
+        if row is None:
             return None
-        if role == Qt.ItemDataRole.ForegroundRole and col == "level":
-            return QBrush(LEVEL_TEXT_COLORS.get(a.level, QColor("#fff")))
-        if role == Qt.ItemDataRole.FontRole and a.state == AlertState.NEW and a.level == Level.RED:
-            f = QFont()
-            f.setBold(True)
-            return f
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"#{a.id} {alert_title(a)}\n{a.message}".strip()
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in ("level", "count", "last_ts"):
-            return int(Qt.AlignmentFlag.AlignCenter)
-        return None
+        col = index.column()
+        if role == _DISPLAY:
+            return row.texts[col]
+        if role == _BACKGROUND:
+            if col == 0:
+                return row.level_bg
+            return self._fresh_bg if row.alert.id in self._fresh else None
+        if role == _FOREGROUND:
+            return row.level_fg if col == 0 else None
+        if role == _FONT:
+            return self._bold if row.bold else None
+        if role == _ALIGN:
+            return _ALIGNMENT[col]
+        if role == _ALERT_ID:
+            return row.alert.id
+        a = row.alert  # tooltip: only on hover, not cached
+        return f"#{a.id} {alert_title(a)}\n{a.message}".strip()
+
+    def _row(self, r: int) -> _Row | None:
+        ids = self._ids
+        if not 0 <= r < len(ids):
+            return None
+        aid = ids[r]
+        row = self._rows.get(aid)
+        if row is None:
+            a = self.store.c.alerts.get(aid)
+            if a is None:
+                return None
+            if len(self._rows) >= ROW_CACHE_MAX:
+                self._rows.clear()
+            row = _Row(a, tuple(self._display(a, c) for c in COLUMNS),
+                       self._level_bg.get(a.level, self._other_bg), self._level_fg.get(a.level, self._other_fg),
+                       a.state == AlertState.NEW and a.level == Level.RED)
+            self._rows[aid] = row
+        return row
 
     def _display(self, a: Alert, col: str) -> str:
         match col:
@@ -290,3 +351,35 @@ class AlertTableModel(QAbstractTableModel):
             case "assignee":
                 return a.assignee or a.acknowledged_by or ""
         return ""
+
+
+def _splice(keys: list[Any], ids: list[int], gone: list[int], added: list[tuple[Any, int]]) -> tuple[list[Any], list[int]]:
+    """The sorted lists without the rows `gone` (ascending positions) and with `added` ((key,
+    id) sorted) merged in: built from slices, so a burst costs one copy of the lists, not a
+    memmove of the whole list for every changed row."""
+    if gone:
+        k2: list[Any] = []
+        i2: list[int] = []
+        start = 0
+        for r in gone:
+            k2 += keys[start:r]
+            i2 += ids[start:r]
+            start = r + 1
+        k2 += keys[start:]
+        i2 += ids[start:]
+        keys, ids = k2, i2
+    if added:
+        k3: list[Any] = []
+        i3: list[int] = []
+        start = 0
+        for k, aid in added:  # added is sorted, so the insertion points never go back
+            r = bisect_left(keys, k, start)
+            k3 += keys[start:r]
+            i3 += ids[start:r]
+            k3.append(k)
+            i3.append(aid)
+            start = r
+        k3 += keys[start:]
+        i3 += ids[start:]
+        keys, ids = k3, i3
+    return keys, ids

@@ -11,7 +11,7 @@ from protocol.enums import Role
 from tests.widgets.conftest import alert, push, tick
 from tools.demo_state import session
 from widgets.alert_feed import AlertFeed
-from widgets.alert_model import AlertTableModel
+from widgets.alert_model import AlertIdRole, AlertTableModel
 
 
 def _load(store: Any, alerts: list[dict[str, Any]]) -> None:
@@ -207,3 +207,49 @@ def test_a_burst_is_one_layout_change_and_keeps_the_selection(store: Any, sink: 
     expected = sorted((a for a in store.alerts.values() if m.filter.matches(a)), key=m._key)
     assert m.ids() == [a.id for a in expected]
     assert feed.selected_alerts()[0].id == 1500  # the user's selection followed its alert
+
+
+def test_splice_matches_a_full_sort() -> None:
+    from bisect import bisect_left
+
+    from widgets.alert_model import _splice
+    rnd = random.Random(9)
+    for _ in range(200):
+        n = rnd.randint(0, 60)
+        rows = sorted((rnd.randint(0, 50), i) for i in range(n))  # (key, id), key ties allowed
+        keys, ids = [(k, i) for k, i in rows], [i for _k, i in rows]
+        gone_ids = set(rnd.sample(ids, rnd.randint(0, n)))
+        gone = sorted(bisect_left(keys, (k, i)) for k, i in rows if i in gone_ids)
+        added = sorted(((rnd.randint(-5, 55), 1000 + j), 1000 + j) for j in range(rnd.randint(0, 20)))
+        k2, i2 = _splice(keys, ids, gone, added)
+        expected = sorted([(k, i) for k, i in rows if i not in gone_ids] + [k for k, _i in added])
+        assert k2 == expected
+        assert i2 == [i for _k, i in expected]
+
+
+def test_a_changed_alert_shows_its_new_texts_and_colours(store: Any, qapp: Any) -> None:
+    _load(store, [alert(1, level=2, title="旧标题"), alert(2, level=1)])
+    m = AlertTableModel(store)
+    m.flush()
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.DisplayRole) == "旧标题"  # cached from here on
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.FontRole) is None
+    push(store, "alert.upsert", alert(1, level=4, title="新标题"))
+    m.flush()
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.DisplayRole) == "新标题"
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.DisplayRole) == "红色"
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.FontRole).bold()  # red and new
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.BackgroundRole).color().name() == "#e53935"
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.CheckStateRole) is None
+    assert m.data(m.index(1, 3), AlertIdRole) == 2
+
+
+def test_row_texts_follow_the_language(store: Any, qapp: Any) -> None:
+    from views.theme import apply_language
+    _load(store, [alert(1, level=4)])
+    m = AlertTableModel(store)
+    m.flush()
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.DisplayRole) == "红色"
+    apply_language(qapp, "en")
+    m.flush()  # the refresh tick notices the language and drops the cached texts
+    assert m.data(m.index(0, 0), Qt.ItemDataRole.DisplayRole) == "Red"
+    assert m.data(m.index(0, 2), Qt.ItemDataRole.DisplayRole) == "alert 1"
