@@ -47,8 +47,12 @@ class KpiTile(QWidget):
         self._last_sample = 0.0
         self.state = KpiState(None, None, 0, "none", ())
         self._dirty = True
-        for sig in (store.metrics_changed, store.reset, store.stats_changed, store.alerts_changed,
-                    store.incidents_changed, store.tasks_changed):
+        # a metrics key changes only with ticks; derived indicators also follow the collections
+        # (not listening to alerts for a key tile spares 3 series scans per tick in a burst)
+        sigs = [store.metrics_changed, store.reset, store.stats_changed]
+        if not self.key:
+            sigs += [store.alerts_changed, store.incidents_changed, store.tasks_changed]
+        for sig in sigs:
             sig.connect(self._on_store_changed)
         self.view_state.town_changed.connect(self._on_store_changed)
         refresh_hub().tick.connect(self._on_refresh_tick)
