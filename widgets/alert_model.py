@@ -56,7 +56,7 @@ _CENTRED = int(Qt.AlignmentFlag.AlignCenter)
 _ALIGNMENT = tuple(_CENTRED if c in ("level", "count", "last_ts") else None for c in COLUMNS)
 
 
-class _Row:
+class RowView:
     """What the table shows of one alert version: texts per column and its styling."""
 
     __slots__ = ("alert", "texts", "level_bg", "level_fg", "bold")
@@ -88,12 +88,12 @@ class AlertTableModel(QAbstractTableModel):
         self.hidden_red = 0  # unacknowledged red alerts the filter hides (shown by the feed)
         self.applied_at: dict[int, float] = {}  # id -> perf_counter when its row went visible
         self.track_visibility = False  # the benchmark turns this on
-        self._rows: dict[int, _Row] = {}  # alert id -> cached row (dropped when the alert changes)
+        self._rows: dict[int, RowView] = {}  # alert id -> cached row (dropped when the alert changes)
         self._rows_valid_for: tuple[str, str] = ("", "")  # (language, day) the texts were made for
         self._level_bg = {lv: QBrush(c) for lv, c in LEVEL_COLORS.items()}
         self._level_fg = {lv: QBrush(c) for lv, c in LEVEL_TEXT_COLORS.items()}
         self._other_bg, self._other_fg = QBrush(QColor("#777")), QBrush(QColor("#fff"))
-        self._fresh_bg = QBrush(QColor(255, 213, 79, 70))
+        self.fresh_bg = QBrush(QColor(255, 213, 79, 70))
         self._bold = QFont()
         self._bold.setBold(True)
         store.alerts_changed.connect(self._on_store_alerts_changed)
@@ -293,7 +293,7 @@ class AlertTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES:  # the delegate asks for check state, decoration...: none here
             return None
-        row = self._row(index.row())
+        row = self.row_view(index.row())
         if row is None:
             return None
         col = index.column()
@@ -302,7 +302,7 @@ class AlertTableModel(QAbstractTableModel):
         if role == _BACKGROUND:
             if col == 0:
                 return row.level_bg
-            return self._fresh_bg if row.alert.id in self._fresh else None
+            return self.fresh_bg if row.alert.id in self._fresh else None
         if role == _FOREGROUND:
             return row.level_fg if col == 0 else None
         if role == _FONT:
@@ -314,7 +314,9 @@ class AlertTableModel(QAbstractTableModel):
         a = row.alert  # tooltip: only on hover, not cached
         return f"#{a.id} {alert_title(a)}\n{a.message}".strip()
 
-    def _row(self, r: int) -> _Row | None:
+    def row_view(self, r: int) -> RowView | None:
+        """The cached texts and styling of row r (None outside the rows): what data() answers
+        from, and what the feed's delegate paints without going through data()."""
         ids = self._ids
         if not 0 <= r < len(ids):
             return None
@@ -326,9 +328,9 @@ class AlertTableModel(QAbstractTableModel):
                 return None
             if len(self._rows) >= ROW_CACHE_MAX:
                 self._rows.clear()
-            row = _Row(a, tuple(self._display(a, c) for c in COLUMNS),
-                       self._level_bg.get(a.level, self._other_bg), self._level_fg.get(a.level, self._other_fg),
-                       a.state == AlertState.NEW and a.level == Level.RED)
+            row = RowView(a, tuple(self._display(a, c) for c in COLUMNS),
+                          self._level_bg.get(a.level, self._other_bg), self._level_fg.get(a.level, self._other_fg),
+                          a.state == AlertState.NEW and a.level == Level.RED)
             self._rows[aid] = row
         return row
 

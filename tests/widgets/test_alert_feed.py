@@ -253,3 +253,36 @@ def test_row_texts_follow_the_language(store: Any, qapp: Any) -> None:
     m.flush()  # the refresh tick notices the language and drops the cached texts
     assert m.data(m.index(0, 0), Qt.ItemDataRole.DisplayRole) == "Red"
     assert m.data(m.index(0, 2), Qt.ItemDataRole.DisplayRole) == "alert 1"
+
+
+def test_row_delegate_paints_what_the_standard_delegate_paints(store: Any, sink: Any, qtbot: Any,
+                                                               qapp: Any) -> None:
+    from PySide6.QtWidgets import QStyledItemDelegate
+
+    from views.theme import apply_theme
+    from widgets.alert_feed_delegate import AlertRowDelegate
+    old_sheet, old_theme = qapp.styleSheet(), qapp.property("ioc_theme")
+    apply_theme(qapp, "dark")  # the wall's style sheet: fonts, colours, selection
+    try:
+        _load(store, [alert(i, level=1 + i % 4, state="acknowledged" if i % 3 else "new",
+                            title=f"很长的告警标题，窄的列里要省略 {i}" if i % 2 else f"告警 {i}") for i in range(1, 40)])
+        feed = AlertFeed(store, sink)
+        qtbot.addWidget(feed)
+        feed.resize(1200, 700)
+        feed.show()
+        tick(qapp)
+        push(store, "alert.upsert", alert(99, level=2, title="新的一条"))  # highlighted as new
+        tick(qapp)
+        feed.table.setColumnWidth(4, 40)  # the town is elided
+        assert feed.select_alert(5)
+        feed.table.setFocus()
+        tick(qapp)
+        assert isinstance(feed.table.itemDelegate(), AlertRowDelegate)
+        ours = feed.table.viewport().grab().toImage()
+        feed.table.setItemDelegate(QStyledItemDelegate(feed.table))
+        tick(qapp)
+        standard = feed.table.viewport().grab().toImage()
+        assert ours == standard
+    finally:
+        qapp.setStyleSheet(old_sheet)
+        qapp.setProperty("ioc_theme", old_theme)
