@@ -43,8 +43,10 @@ from backend_client.transport import Closed, HandshakeRejected, Transport, Trans
 from protocol.frames import (
     Error,
     Events,
+    Heartbeat,
     Hello,
     Logout,
+    Pong,
     Result,
     SnapshotBegin,
     SnapshotEnd,
@@ -350,8 +352,12 @@ class ConsoleClient:
             case Error():
                 if self.dispatcher is None or not self.dispatcher.on_error(f):
                     log.warning("service error: %s %s", f.code, f.message)
+            case Heartbeat() | Pong():
+                # their arrival already fed the watchdog; synced_seq lets a quiet scope keep up
+                if self._synced and f.synced_seq is not None:
+                    self.feeder.on_synced(f.synced_seq)
             case _:
-                pass  # Heartbeat / Pong: their arrival already fed the watchdog
+                pass
 
     # ---- offline cache -----------------------------------------------------------------------
     async def save_cache(self) -> None:

@@ -9,6 +9,7 @@ would land in the collections the snapshot is about to replace and be lost).
 from __future__ import annotations
 
 import logging
+import time
 
 from app.store import SessionInfo, StateStore
 from protocol.frames import Event, Events, SnapshotBegin, SnapshotEnd, SnapshotPart, Welcome
@@ -24,6 +25,7 @@ class StoreFeeder:
         self.events_applied = 0
         self.events_skipped = 0  # already applied (replay overlap): counted, never re-applied
         self.snapshots = 0
+        self.seq_adopted = 0  # times a heartbeat/pong moved the applied seq past our last event
 
     def start_session(self) -> None:
         """A new connection: forget any half-received snapshot of the previous one."""
@@ -62,6 +64,17 @@ class StoreFeeder:
             self._held.extend(f.items)
             return
         self._apply(f.items)
+
+    def on_synced(self, seq: int) -> None:
+        """The service says every event we may see up to `seq` has reached us (heartbeat or
+        pong `synced_seq`): the store is at `seq` though its last event may be far older, e.g.
+        a bureau console while other bureaus are busy. Resuming from there, a reconnect replays
+        only what came after, not the whole city's traffic since our last event."""
+        if self.in_snapshot or seq <= self.store.seq:
+            return
+        self.store.seq = seq
+        self.store.data_ts = time.time()  # confirmed current as of now
+        self.seq_adopted += 1
 
     def _apply(self, items: list[Event]) -> None:
         n = self.store.apply_events(items)

@@ -147,11 +147,16 @@ class Heartbeat(_Frame):
     type: Literal["heartbeat"] = "heartbeat"
     head_seq: int
     t: float
+    # Every event visible to this session with seq <= synced_seq was sent before this frame:
+    # the client may raise its last seq to it (a bureau whose domain is quiet then resumes from
+    # near the head, not from its last own event). None while the session is still syncing.
+    synced_seq: int | None = None
 
 
 class Pong(_Frame):
     type: Literal["pong"] = "pong"
     t: float | None = None
+    synced_seq: int | None = None  # as in Heartbeat
 
 
 ServerFrame = Annotated[

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from protocol.events import FOCUS_SET
 from protocol.frames import Event
 from sync_service.db.models import EventRecord
 
@@ -65,10 +66,20 @@ def to_wire(r: EventRecord) -> Event:
     return Event.model_construct(seq=r.seq, ts=r.ts, kind=r.kind, domain=r.domain, town=r.town, data=r.data)
 
 
-def read_after(session: Session, after_seq: int, limit: int = 5000) -> Sequence[Event]:
+def read_after(session: Session, after_seq: int, limit: int = 5000, *, upto: int | None = None,
+               domains: frozenset[str] | None = None) -> Sequence[Event]:
+    """Events with after_seq < seq (<= upto), in seq order. `domains`: only events a session of
+    that scope may receive in some form (city-wide ones, its domains', and focus.set, which
+    others get redacted): other domains' rows are skipped in the store, never decoded. The
+    caller still applies server.scope.filter_events (redaction)."""
     c = _EVENTS.c
+    where = [c.seq > after_seq]
+    if upto is not None:
+        where.append(c.seq <= upto)
+    if domains is not None:
+        where.append(c.domain.is_(None) | c.domain.in_(sorted(domains)) | (c.kind == FOCUS_SET))
     rows = session.execute(
-        select(c.seq, c.ts, c.kind, c.domain, c.town, c.data).where(c.seq > after_seq).order_by(c.seq).limit(limit)
+        select(c.seq, c.ts, c.kind, c.domain, c.town, c.data).where(*where).order_by(c.seq).limit(limit)
     ).all()
     return [Event.model_construct(seq=r[0], ts=r[1], kind=r[2], domain=r[3], town=r[4], data=r[5]) for r in rows]
 

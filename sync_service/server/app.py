@@ -27,7 +27,6 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from protocol.frames import Heartbeat, encode_frame
 from sync_service import auth
 from sync_service.auth import AuthFailed, Login
 from sync_service.commands.dispatch import Dispatcher
@@ -184,10 +183,9 @@ class SyncServer:
         hb = self.ctx.config.heartbeat_s
         while True:
             await asyncio.sleep(hb)
-            data = encode_frame(Heartbeat(head_seq=self.hub.last_seq, t=time.time()))
+            head, now = self.hub.last_seq, time.time()
             for sess in list(self.sessions):
-                if sess.state in ("syncing", "live"):
-                    sess.send_frame(data)
+                sess.heartbeat(head, now)  # per session: each has its own synced_seq
 
 
 def _credentials(headers: Headers, path: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from protocol.enums import ErrorCode, Role
 from protocol.frames import (
     Command,
     Error,
+    Heartbeat,
     Hello,
     Logout,
     Ping,
@@ -89,6 +90,10 @@ class ClientSession:
         self._closer: asyncio.Task[None] | None = None
         self.sent_events = 0
         self.close_code: int | None = None
+        # Live: every event this session may see with seq <= synced_seq is in its queue (or
+        # sent). Told to the client in heartbeats and pongs, so a bureau console whose domain
+        # is quiet advances its last seq with the log instead of lagging behind other domains.
+        self.synced_seq: int | None = None
 
     # ---- lifecycle ------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -183,6 +188,7 @@ class ClientSession:
                 self._send_events(data, n)
                 if self.state != "live":
                     return
+            self.synced_seq = batch.last_seq
         elif self.state == "syncing":
             self._buffer.append(batch)
             self._buffer_events += len(batch.events)
@@ -225,9 +231,17 @@ class ClientSession:
                 else:
                     self._spawn(self._on_client_request(frame))
             case Ping():
-                self.send_frame(encode_frame(Pong(t=frame.t)))
+                self.send_frame(encode_frame(Pong(t=frame.t, synced_seq=self._synced())))
             case Logout():
                 await self._on_client_logout()
+
+    def _synced(self) -> int | None:
+        return self.synced_seq if self.state == "live" else None
+
+    def heartbeat(self, head_seq: int, t: float) -> None:
+        """Queue a heartbeat (behind every event queued so far: synced_seq holds for it)."""
+        if self.state in ("syncing", "live"):
+            self.send_frame(encode_frame(Heartbeat(head_seq=head_seq, t=t, synced_seq=self._synced())))
 
     def _error(self, code: ErrorCode, message: str, ref: str | None = None) -> None:
         self.send_frame(encode_frame(Error(code=str(code), message=message, ref=ref)))
@@ -293,9 +307,11 @@ class ClientSession:
             sent = snap.seq
         else:
             cursor = last or 0
+            scope = self.scope
             while cursor < h0 and self.state == "syncing":
-                evs = await db.read(lambda s, c=cursor: read_after(s, c, REPLAY_CHUNK))
-                evs = [e for e in evs if e.seq <= h0]
+                # other domains' events are skipped in the store: a bureau's replay over a gap
+                # full of them reads only what it may see
+                evs = await db.read(lambda s, c=cursor: read_after(s, c, REPLAY_CHUNK, upto=h0, domains=scope))
                 if not evs:
                     break
                 cursor = evs[-1].seq
@@ -311,6 +327,7 @@ class ClientSession:
         buffered, self._buffer = self._buffer, []
         self._buffer_events = 0
         self.state = "live"
+        synced = sent
         for batch in buffered:
             if batch.first_seq > sent:
                 for data, n in batch.frames_for(self.scope):
@@ -321,6 +338,13 @@ class ClientSession:
                     self._send_events(data, n)
             if self.state != "live":
                 return
+            synced = max(synced, batch.last_seq)
+        self.synced_seq = synced
+        if self.mode == "resume":
+            # at once, not at the next heartbeat: a replay that ended far above the client's last
+            # visible event (a gap of other domains' events) is not read again on a quick
+            # reconnect. (A snapshot's seq is the head already.)
+            self.heartbeat(self.server.hub.last_seq, time.time())
         self.server.on_session_live(self, time.time())
 
 
