@@ -91,42 +91,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="284"/>
+        <location filename="../../widgets/alert_model.py" line="287"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="284"/>
+        <location filename="../../widgets/alert_model.py" line="287"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="284"/>
+        <location filename="../../widgets/alert_model.py" line="287"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="285"/>
+        <location filename="../../widgets/alert_model.py" line="288"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="285"/>
+        <location filename="../../widgets/alert_model.py" line="288"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="285"/>
+        <location filename="../../widgets/alert_model.py" line="288"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="286"/>
+        <location filename="../../widgets/alert_model.py" line="289"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="286"/>
+        <location filename="../../widgets/alert_model.py" line="289"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -182,168 +182,195 @@
         <translation>The 3D city needs an OpenGL display (Qt platform now: {platform})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="46"/>
+        <location filename="../../views/city3d/card.py" line="48"/>
         <source>在线</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="46"/>
+        <location filename="../../views/city3d/card.py" line="48"/>
         <source>离线</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="47"/>
+        <location filename="../../views/city3d/card.py" line="49"/>
         <source>故障</source>
         <translation>faulty</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="55"/>
+        <location filename="../../views/city3d/card.py" line="57"/>
         <source> · 重点单位</source>
         <translation> · key unit</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="56"/>
+        <location filename="../../views/city3d/card.py" line="58"/>
         <source>建筑 #{id}</source>
         <translation>Building #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="58"/>
-        <location filename="../../views/city3d/card.py" line="84"/>
+        <location filename="../../views/city3d/card.py" line="60"/>
+        <location filename="../../views/city3d/card.py" line="86"/>
         <source>地址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="59"/>
+        <location filename="../../views/city3d/card.py" line="61"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="60"/>
-        <location filename="../../views/city3d/card.py" line="108"/>
+        <location filename="../../views/city3d/card.py" line="62"/>
         <source>用途</source>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="61"/>
-        <location filename="../../views/city3d/card.py" line="108"/>
+        <location filename="../../views/city3d/card.py" line="63"/>
         <source>结构</source>
         <translation>Structure</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="62"/>
-        <location filename="../../views/city3d/card.py" line="107"/>
+        <location filename="../../views/city3d/card.py" line="64"/>
         <source>高度</source>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="63"/>
+        <location filename="../../views/city3d/card.py" line="65"/>
         <source>层数</source>
         <translation>Floors</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="64"/>
+        <location filename="../../views/city3d/card.py" line="66"/>
         <source>占地面积</source>
         <translation>Footprint</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="65"/>
+        <location filename="../../views/city3d/card.py" line="67"/>
         <source>建筑面积</source>
         <translation>Floor area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="66"/>
+        <location filename="../../views/city3d/card.py" line="68"/>
         <source>建成年份</source>
         <translation>Built</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="67"/>
+        <location filename="../../views/city3d/card.py" line="69"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="69"/>
+        <location filename="../../views/city3d/card.py" line="71"/>
         <source>告警 ({n})</source>
         <translation>Alerts ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="74"/>
+        <location filename="../../views/city3d/card.py" line="76"/>
         <source>设备</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="74"/>
+        <location filename="../../views/city3d/card.py" line="76"/>
         <source>查询中…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="76"/>
+        <location filename="../../views/city3d/card.py" line="78"/>
         <source>设备 ({n})</source>
         <translation>Devices ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="82"/>
+        <location filename="../../views/city3d/card.py" line="84"/>
         <source>重点单位：{name}</source>
         <translation>Key unit: {name}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="83"/>
+        <location filename="../../views/city3d/card.py" line="85"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="85"/>
+        <location filename="../../views/city3d/card.py" line="87"/>
         <source>联系人</source>
         <translation>Contact</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="86"/>
+        <location filename="../../views/city3d/card.py" line="88"/>
         <source>重点部位</source>
         <translation>Key parts</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="93"/>
+        <location filename="../../views/city3d/card.py" line="95"/>
         <source>周边分析 · 半径 {r} m</source>
         <translation>Surroundings · radius {r} m</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="96"/>
+        <location filename="../../views/city3d/card.py" line="98"/>
         <source>事件 #{id}</source>
         <translation>Incident #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="97"/>
+        <location filename="../../views/city3d/card.py" line="99"/>
         <source>建筑 {n} 栋 · 最高 {h} m · 高层 {hr} 栋 · 重点单位 {k}</source>
         <translation>{n} buildings · tallest {h} m · {hr} high-rise · {k} key units</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="100"/>
+        <location filename="../../views/city3d/card.py" line="102"/>
         <source>最近消防站</source>
         <translation>Nearest fire stations</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="101"/>
+        <location filename="../../views/city3d/card.py" line="103"/>
         <source>最近水源</source>
         <translation>Nearest water sources</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="106"/>
+        <location filename="../../views/city3d/card.py" line="108"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="107"/>
+        <location filename="../../views/city3d/card.py" line="110"/>
         <source>距离</source>
-        <translation>Distance</translation>
+        <comment>column head</comment>
+        <translation>Dist.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="107"/>
+        <location filename="../../views/city3d/card.py" line="110"/>
+        <source>高度</source>
+        <comment>column head</comment>
+        <translation>Height</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="111"/>
         <source>层</source>
-        <translation>Floors</translation>
+        <comment>column head</comment>
+        <translation>Fl.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="109"/>
+        <location filename="../../views/city3d/card.py" line="111"/>
+        <source>结构</source>
+        <comment>column head</comment>
+        <translation>Struct.</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="112"/>
+        <source>用途</source>
+        <comment>column head</comment>
+        <translation>Use</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="113"/>
         <source>建筑 (按距离)</source>
         <translation>Buildings (nearest first)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="132"/>
+        <source>图例</source>
+        <translation>Legend</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="136"/>
+        <source>点击建筑查看详情</source>
+        <translation>Click a building for its details</translation>
     </message>
     <message>
         <location filename="../../views/city3d/colors.py" line="12"/>
@@ -422,7 +449,7 @@
     </message>
     <message>
         <location filename="../../views/city3d/toolbar.py" line="31"/>
-        <location filename="../../views/city3d/widget.py" line="342"/>
+        <location filename="../../views/city3d/widget.py" line="378"/>
         <source>测高</source>
         <translation>Height</translation>
     </message>
@@ -432,42 +459,48 @@
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="81"/>
+        <location filename="../../views/city3d/toolbar.py" line="84"/>
         <source>二维俯视 / 三维</source>
         <translation>2D top-down / 3D</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="84"/>
+        <location filename="../../views/city3d/toolbar.py" line="87"/>
         <source>建筑着色</source>
         <translation>Building colours</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="85"/>
+        <location filename="../../views/city3d/toolbar.py" line="88"/>
         <source>全市总览</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="88"/>
+        <location filename="../../views/city3d/toolbar.py" line="91"/>
         <source>飞到镇街</source>
         <translation>Fly to a town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="91"/>
+        <location filename="../../views/city3d/toolbar.py" line="94"/>
         <source>清除测量</source>
-        <translation>Clear measurement</translation>
+        <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="92"/>
+        <location filename="../../views/city3d/toolbar.py" line="95"/>
+        <source>清除测量结果</source>
+        <translation>Clear the measurement</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/toolbar.py" line="96"/>
         <source>周边分析半径</source>
         <translation>Surroundings radius</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="93"/>
+        <location filename="../../views/city3d/toolbar.py" line="97"/>
         <source>周边分析</source>
         <translation>Surroundings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="94"/>
+        <location filename="../../views/city3d/card.py" line="134"/>
+        <location filename="../../views/city3d/toolbar.py" line="98"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -502,32 +535,32 @@
         <translation>Area {a} m² (perimeter {p} m)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="140"/>
+        <location filename="../../views/city3d/widget.py" line="165"/>
         <source>正在加载城市模型…</source>
-        <translation>Loading the city model…</translation>
+        <translation>Loading the city…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="141"/>
+        <location filename="../../views/city3d/widget.py" line="166"/>
         <source>{n} 栋建筑</source>
         <translation>{n} buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="142"/>
+        <location filename="../../views/city3d/widget.py" line="167"/>
         <source>下载城市模型 {done}/{total}</source>
         <translation>Downloading the city model {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="143"/>
+        <location filename="../../views/city3d/widget.py" line="168"/>
         <source>城市模型不可用</source>
         <translation>City model unavailable</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="144"/>
+        <location filename="../../views/city3d/widget.py" line="169"/>
         <source>服务端无建筑数据</source>
         <translation>The service has no buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="342"/>
+        <location filename="../../views/city3d/widget.py" line="378"/>
         <source>测量</source>
         <translation>Measurement</translation>
     </message>

@@ -57,6 +57,9 @@ def test_switching_to_english_retranslates_the_city_view(chinese_first: None, vi
 
     view.retranslate()  # the fixture built the view before the language was pinned
     assert view.toolbar.surround_btn.text() == "周边分析"
+    legend = view.panel.toPlainText()  # nothing picked yet: what colours and symbols mean
+    for word in ("图例", "按高度", "消防站", "水源/消火栓", "点击建筑查看详情"):
+        assert word in legend
     assert view.status.text() == f"{len(city):,} 栋建筑"
     i = int(np.flatnonzero((city.height > 30) & (city.height < 80))[0])
     now = time.time()
@@ -100,9 +103,17 @@ def test_switching_to_english_retranslates_the_city_view(chinese_first: None, vi
     assert res is not None
     assert view.panel.toPlainText().startswith("Surroundings · radius 200 m")
 
+    view.select(None)
+    view.toolbar.colour.setCurrentIndex(3)  # live state: the warning levels
+    legend = view.panel.toPlainText()
+    for word in ("Legend", "Live state", "Red", "Blue", "Fire stations", "Key units", "Click a building"):
+        assert word in legend, (word, legend)
+    assert not _cjk(legend), legend
+
     apply_language(qapp, "zh")  # and back
     qtbot.waitUntil(lambda: view.toolbar.surround_btn.text() == "周边分析", timeout=3000)
-    assert view.panel.toPlainText().startswith("周边分析 · 半径 200 m")
+    qtbot.waitUntil(lambda: "图例" in view.panel.toPlainText(), timeout=3000)
+    assert "红色" in view.panel.toPlainText()
 
 
 def test_a_view_built_in_english_starts_in_english(chinese_first: None, display: None, qapp: Any, qtbot: Any,

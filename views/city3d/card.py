@@ -17,6 +17,8 @@ from widgets.common import alert_title, level_text, pick, state_text
 LEVEL_CSS = {4: "#ff3030", 3: "#ff9000", 2: "#ffd800", 1: "#3a8dff"}
 _USE = {code: (zh, en) for code, zh, en in USES}
 _STRUCTURE = {code: (zh, en) for code, zh, en in STRUCTURES}
+_SHORT_EN = {"reinforced_concrete": "RC", "steel_concrete": "Steel/RC", "brick_wood": "Brick/timber"}
+_STRUCTURE_SHORT = {code: (zh, _SHORT_EN.get(code, en)) for code, zh, en in STRUCTURES}
 translate = QCoreApplication.translate
 
 
@@ -104,14 +106,32 @@ def surroundings_card(res: dict[str, Any]) -> str:
             h.append(f"<div>{escape(r.get('name', ''))} · {r['distance_m']:.0f} m</div>")
         if not res.get(key):
             h.append(_dim(translate("CityView", "无")))
-    cols = (translate("CityView", "距离"), translate("CityView", "高度"), translate("CityView", "层"),
-            translate("CityView", "结构"), translate("CityView", "用途"))
+    # a narrow side panel: short column heads and short structure names (in English)
+    cols = (translate("CityView", "距离", "column head"), translate("CityView", "高度", "column head"),
+            translate("CityView", "层", "column head"), translate("CityView", "结构", "column head"),
+            translate("CityView", "用途", "column head"))
     h.append(_head(translate("CityView", "建筑 (按距离)")) + "<table><tr>"
              + "".join(f"<th>{escape(c)}</th>" for c in cols) + "</tr>")
     for b in res.get("buildings", [])[:60]:
-        mark = " ★" if b.get("key_unit") else ""
-        h.append(f"<tr><td>{b['distance_m']:.0f} m</td><td>{b['height']:.0f} m</td><td>{b['floors']}</td>"
-                 f"<td>{escape(_named(_STRUCTURE, b.get('structure'), b.get('structure_zh')))}</td>"
-                 f"<td>{escape(_named(_USE, b.get('use'), b.get('use_zh')))}{mark}</td></tr>")
+        mark = "★ " if b.get("key_unit") else ""  # key unit, at the front: never wrapped off alone
+        h.append(f"<tr><td style='white-space:nowrap'>{mark}{b['distance_m']:.0f} m</td>"
+                 f"<td style='white-space:nowrap'>{b['height']:.0f} m</td><td>{b['floors']}</td>"
+                 f"<td>{escape(_named(_STRUCTURE_SHORT, b.get('structure'), b.get('structure_zh')))}</td>"
+                 f"<td style='white-space:nowrap'>{escape(_named(_USE, b.get('use'), b.get('use_zh')))}</td></tr>")
     h.append("</table>")
+    return "".join(h)
+
+
+def legend_card(mode_name: str, colours: list[tuple[str, tuple[int, int, int]]],
+                layers: list[tuple[str, tuple[int, int, int]]]) -> str:
+    """What the colours and symbols mean: the building colours of the current mode and the
+    overlay layers (shown while nothing is picked)."""
+    def swatch(rgb: tuple[int, int, int]) -> str:
+        return f"<span style='color:rgb({rgb[0]},{rgb[1]},{rgb[2]})'>■</span>"
+
+    h = [_head(translate("CityView", "图例")), f"<div style='color:#9ab'>{escape(mode_name)}</div>"]
+    h += [f"<div>{swatch(rgb)} {escape(label)}</div>" for label, rgb in colours]
+    h.append(_head(translate("CityView", "图层")))
+    h += [f"<div>{swatch(rgb)} {escape(label)}</div>" for label, rgb in layers]
+    h.append(_dim(translate("CityView", "点击建筑查看详情")))
     return "".join(h)

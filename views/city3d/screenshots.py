@@ -48,7 +48,8 @@ def _situation(store: Any, table: BuildingTable, centre: int) -> None:
     for aid, (row, level) in enumerate(zip([centre, *near[::max(1, len(near) // 6)][:5].tolist()], (4, 3, 2, 1, 4, 3),
                                            strict=False), start=1):
         _push(store, "alert.upsert", {"id": aid, "source": "rule", "level": level, "state": "new", "domain": "fire",
-                                      "title": "烟感报警" if level > 2 else "设备异常", "first_ts": now, "last_ts": now,
+                                      "title": "烟感报警" if level > 2 else "设备异常",
+                                      "title_en": "Smoke alarm" if level > 2 else "Device fault", "first_ts": now, "last_ts": now,
                                       "updated_ts": now, "building_id": int(table.id[row])})
     _push(store, "incident.upsert", {"id": 1, "title": "高层建筑火灾", "level": 4, "state": "open", "domain": "fire",
                                      "building_id": int(table.id[centre]), "created_ts": now, "created_by": "op",
@@ -83,10 +84,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_700_000)
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    ap.add_argument("--lang", choices=("zh", "en"), default="zh", help="UI language (en: files end in -en)")
     a = ap.parse_args()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    from views.theme import apply_language
+
+    apply_language(app, a.lang)
+    suffix = "-en" if a.lang == "en" else ""
     from app.store import StateStore
     from citymodel.generator import generate_city
     from views.city3d import create_city_view
@@ -112,8 +118,8 @@ def main() -> int:
 
     def save(name: str) -> None:
         settle(0.3)
-        view.grab().save(str(out / f"city3d-{name}.png"))
-        print("wrote", out / f"city3d-{name}.png")
+        view.grab().save(str(out / f"city3d-{name}{suffix}.png"))
+        print("wrote", out / f"city3d-{name}{suffix}.png")
 
     _situation(store, table, centre)
     settle(1.0)

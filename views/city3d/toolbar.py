@@ -47,6 +47,9 @@ class CityToolbar(QWidget):
         for code, _zh in MODES:
             self.colour.addItem("", code)
         self.towns = QComboBox(objectName="CityBookmarks")
+        # sized for ~10 characters, not the longest English town name (the list shows it whole)
+        self.towns.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.towns.setMinimumContentsLength(10)
         self.towns.addItem("", "overview")
         for t in TOWN_TABLE:
             self.towns.addItem("", t.code)
@@ -89,6 +92,7 @@ class CityToolbar(QWidget):
         for code, zh in TOOLS:
             self.tool_buttons[code].setText(_t(zh))
         self.clear_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "清除测量")))
+        self.clear_btn.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "清除测量结果")))
         self.radius.setToolTip(_t(QT_TRANSLATE_NOOP("CityView", "周边分析半径")))
         self.surround_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "周边分析")))
         self.overlay_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "图层")))

@@ -23,10 +23,12 @@ from citymodel.picking import pick
 from citymodel.surroundings import surroundings
 from views.city3d import live
 from views.city3d.camera import FPS, FlyTo, street_view, town_bookmarks
-from views.city3d.card import building_card, surroundings_card
+from views.city3d.card import building_card, legend_card, surroundings_card
+from views.city3d.colors import legend as colour_legend
 from views.city3d.loader import CityLoader
+from views.city3d.overlays import STYLES
 from views.city3d.scene import CityScene, configure_pyvista
-from views.city3d.toolbar import CityToolbar
+from views.city3d.toolbar import OVERLAYS, CityToolbar
 from views.city3d.tools import MeasureTool
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ class CityView(QWidget):
         self._online = str(store.connection) == "online"
         self._cards: dict[str, Any] = {"devices": None, "key_units": None}
         self.key_units: list[dict[str, Any]] = []
-        self.panel_mode = "card"  # what the side panel shows: card | surroundings | measure
+        self.panel_mode = "legend"  # what the side panel shows: legend | card | surroundings | measure
         self.device_town: str | None = None  # town whose devices are drawn one by one
         self.devices: list[dict[str, Any]] = []
         self.bookmarks = town_bookmarks()
@@ -62,7 +64,7 @@ class CityView(QWidget):
         self.plotter = QtInteractor(self, multi_samples=0, auto_update=False)
         self.plotter.set_background((0.05, 0.07, 0.11))
         self.panel = QTextBrowser(objectName="CityCard")
-        self.panel.setMinimumWidth(260)
+        self.panel.setMinimumWidth(320)  # the surroundings table in English needs it
         self.status = QLabel(objectName="CityStatus")
         self.status.setWordWrap(True)  # two short lines rather than a wider toolbar row
         self._status: tuple[str, dict[str, Any]] = ("loading", {})
@@ -75,6 +77,7 @@ class CityView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 8, 0)  # the status text never touches the window edge
         top.addWidget(self.toolbar, 1)
         top.addWidget(self.status)
         lay.addLayout(top)
@@ -113,6 +116,8 @@ class CityView(QWidget):
         self.measure = MeasureTool(self.scene)
         self.scene.overview()
         self.set_status("buildings", n=len(table))
+        if self.panel_mode == "legend":
+            self.show_legend()
         self._dirty |= {"alerts", "resources", "incidents", "devices", "towns"}
         self._load_key_units()
 
@@ -179,7 +184,9 @@ class CityView(QWidget):
         if self.scene is None:
             return
         measured = self.measure.retranslate() if self.measure is not None and self.measure.text else ""
-        if self.panel_mode == "card" and self.selected is not None:
+        if self.panel_mode == "legend":
+            self.show_legend()
+        elif self.panel_mode == "card" and self.selected is not None:
             self._show_card(self.selected)
         elif self.panel_mode == "surroundings" and self.surroundings is not None:
             self.panel.setHtml(surroundings_card(self.surroundings))
@@ -324,6 +331,15 @@ class CityView(QWidget):
         if self.scene is not None:
             self.scene.set_colour_mode(mode)
             self.render()
+        if self.panel_mode == "legend":
+            self.show_legend()
+
+    def show_legend(self) -> None:
+        mode = self.toolbar.colour_mode()
+        name = self.toolbar.colour.currentText()
+        layers = [(translate("CityView", STYLES[k].name), STYLES[k].rgb) for k in OVERLAYS]
+        self.panel.setHtml(legend_card(name, colour_legend(mode), layers))
+        self.panel_mode = "legend"
 
     # ---- clicks ---------------------------------------------------------------------------
     def _on_vtk_press(self, *_: Any) -> None:
@@ -368,7 +384,7 @@ class CityView(QWidget):
         self.selected = row
         self.scene.set_selected(row)
         if row is None:
-            self.panel.clear()
+            self.show_legend()
             return
         self._cards = {"devices": None, "key_units": None}
         self.panel_mode = "card"
