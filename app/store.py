@@ -3,6 +3,12 @@
 Data flows one way: backend_client feeds snapshot parts and events in; views subscribe to the
 signals. Events at or below the applied sequence are ignored, so a replay after reconnect never
 applies anything twice. A snapshot is built aside and swapped in whole at its end.
+
+Paced application (the console sets `pacer`, see backend_client.qt_bridge.StorePacer): a frame
+of up to 500 events, or a resume replay of thousands, would hold the Qt thread for tens of ms if
+applied at once. With a pacer, apply_events only queues (in order, duplicates dropped) and asks
+the pacer to call drain(budget) from the event loop, which applies what fits in the time budget
+and emits the signals for that slice. Without one (tests, tools) events apply at once.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -38,6 +44,7 @@ from protocol.frames import Event
 log = logging.getLogger(__name__)
 
 METRICS_HISTORY = 720  # ticks kept for sparklines and live trends (an hour at 5 s)
+DRAIN_CHECK_EVERY = 16  # paced application looks at the clock after this many events
 
 
 class Connection(StrEnum):
@@ -112,7 +119,12 @@ class StateStore:
 
     def __init__(self) -> None:
         self.c = _Collections()
-        self.seq = 0
+        self._seq = 0  # the last applied event (the `seq` property)
+        self._backlog: deque[Event] = deque()  # queued by apply_events when paced
+        self._backlog_top = 0  # highest seq queued
+        self._seq_after_backlog = 0  # a seq set from outside while events were queued
+        # called (no arguments) when queued events wait for drain(); None: apply at once
+        self.pacer: Callable[[], None] | None = None
         self.connection = Connection.CONNECTING
         self.data_ts: float | None = None  # when the data was last known fresh (for offline age)
         self.session = SessionInfo()
@@ -137,6 +149,26 @@ class StateStore:
         self.red_alert = Signal("red_alert")
         self.connection_changed = Signal("connection_changed")
         self.session_changed = Signal("session_changed")
+
+    # ---- sequence ------------------------------------------------------------------------
+    @property
+    def seq(self) -> int:
+        """The last applied sequence number (what a resume asks to continue after)."""
+        return self._seq
+
+    @seq.setter
+    def seq(self, value: int) -> None:
+        # The client adopts a seq the service says we are synced to (heartbeat synced_seq).
+        # Queued events below it are still to be applied: the seq is adopted once they are.
+        if self._backlog:
+            self._seq_after_backlog = max(self._seq_after_backlog, value)
+        else:
+            self._seq = value
+
+    @property
+    def backlog(self) -> int:
+        """Events queued for drain() (0 when not paced)."""
+        return len(self._backlog)
 
     # ---- convenient read access ----------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -167,6 +199,7 @@ class StateStore:
     def begin_snapshot(self, seq: int) -> None:
         self._pending = _Collections()
         self._pending_seq = seq
+        self._drop_backlog()  # the snapshot has them, or the new session sends them after it
 
     def snapshot_part(self, collection: str, items: list[dict[str, Any]]) -> None:
         if self._pending is None:
@@ -177,7 +210,7 @@ class StateStore:
         if self._pending is None or seq != self._pending_seq:
             raise RuntimeError("snapshot_end does not match snapshot_begin")
         self.c, self._pending = self._pending, None
-        self.seq = seq
+        self._seq = seq  # queued events at or below it are dropped when drained
         self.data_ts = time.time()
         self._announced_red &= set(self.c.alerts)
         self.reset.emit()
@@ -186,14 +219,58 @@ class StateStore:
 
     # ---- events --------------------------------------------------------------------------
     def apply_events(self, events: Iterable[Event]) -> int:
-        """Apply events in order; returns how many were new. Emits one signal per collection."""
+        """Apply events in order; returns how many were new. Emits one signal per collection.
+        With a pacer the new ones are queued for drain() instead (and counted the same)."""
+        if self.pacer is not None:
+            return self._queue(events)
+        applied, _ = self._apply_batch(events, None)
+        return applied
+
+    def drain(self, budget_s: float) -> bool:
+        """Apply queued events for about budget_s (checked every few events; at least a few are
+        applied), emit the signals for them, and say whether some are still queued."""
+        backlog = self._backlog
+        if backlog:
+            self._apply_batch(_take(backlog), time.perf_counter() + budget_s)
+        if not backlog and self._seq_after_backlog:
+            self._seq = max(self._seq, self._seq_after_backlog)
+            self._seq_after_backlog = 0
+        return bool(backlog)
+
+    def drain_all(self) -> None:
+        """Apply everything queued now (before the pacer goes away, or a caller that must see it)."""
+        while self.drain(3600.0):
+            pass
+
+    def _drop_backlog(self) -> None:
+        self._backlog.clear()
+        self._backlog_top = 0
+        self._seq_after_backlog = 0
+
+    def _queue(self, events: Iterable[Event]) -> int:
+        top = max(self._seq, self._backlog_top) if self._backlog else self._seq
+        n = 0
+        was_empty = not self._backlog
+        for ev in events:
+            if ev.seq <= top:
+                continue
+            top = ev.seq
+            self._backlog.append(ev)
+            n += 1
+        self._backlog_top = top
+        if n and was_empty and self.pacer is not None:
+            self.pacer()
+        return n
+
+    def _apply_batch(self, events: Iterable[Event], deadline: float | None) -> tuple[int, bool]:
         touched: dict[str, set[Any]] = {}
         flags: set[str] = set()
         applied = 0
+        stopped = False
         for ev in events:
-            if ev.seq <= self.seq:
+            if ev.seq <= self._seq:
                 continue
-            self.seq = ev.seq
+            self._seq = ev.seq
             applied += 1
             try:
                 self._apply_one(ev, touched, flags)
@@ -202,10 +279,13 @@ class StateStore:
                 # the batch nor the connection: skipped, counted and logged
                 self.bad_events += 1
                 log.warning("skipping event seq %s (%s): %s", ev.seq, ev.kind, exc)
+            if deadline is not None and applied % DRAIN_CHECK_EVERY == 0 and time.perf_counter() >= deadline:
+                stopped = True
+                break
         if applied:
             self.data_ts = time.time()
         self._emit(touched, flags)
-        return applied
+        return applied, stopped
 
     def _apply_one(self, ev: Event, touched: dict[str, set[Any]], flags: set[str]) -> None:
         c = self.c
@@ -288,10 +368,18 @@ class StateStore:
             if name in data:
                 _load_collection(fresh, name, data[name])
         fresh.metrics_history.extend(data.get("metrics_history", []))
+        self._drop_backlog()
         self.c = fresh
-        self.seq = int(data.get("seq", 0))
+        self._seq = int(data.get("seq", 0))
         self.data_ts = data.get("data_ts")
         self.reset.emit()
+
+
+def _take(backlog: deque[Event]) -> Iterable[Event]:
+    """Pop events off the front of the queue as they are consumed: a slice that stops early
+    leaves the rest queued, in order."""
+    while backlog:
+        yield backlog.popleft()
 
 
 def _stats_table(items: list[dict[str, Any]]) -> dict[tuple[str, str, str], DeviceStat]:

@@ -57,6 +57,8 @@ class Shell:
         self.store = StateStore()
         from views.gc_tuning import GcTuning
         self.gc_tuning = GcTuning(self.store)
+        from backend_client.qt_bridge import StorePacer
+        self.pacer = StorePacer(self.store)  # big frames and replays applied in slices, the loop free between
         self.client: Any = None
         self.commands: Any = None  # widgets.command_feedback.CommandTracker around the client
         self.embedded: Any = None

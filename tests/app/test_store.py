@@ -65,3 +65,65 @@ def test_unknown_event_kind_is_skipped() -> None:
     s = StateStore()
     assert s.apply_events([Event(seq=1, ts=1, kind="from.the.future", data={})]) == 1
     assert s.seq == 1
+
+
+def _alerts(first: int, last: int, level: int = 1) -> list[Event]:
+    return [Event(seq=i, ts=1, kind="alert.upsert", data=_alert(i, level=level)) for i in range(first, last + 1)]
+
+
+def test_paced_store_queues_then_applies_in_slices_in_order() -> None:
+    s = StateStore()
+    asked: list[int] = []
+    s.pacer = lambda: asked.append(1)
+    changed: list[set[int]] = []
+    s.alerts_changed.connect(changed.append)
+    assert s.apply_events(_alerts(1, 300)) == 300
+    assert s.apply_events(_alerts(250, 400)) == 100  # replay overlap: only the new ones queue
+    assert asked == [1]  # asked once while the queue waits
+    assert s.alerts == {}
+    assert s.seq == 0
+    assert s.backlog == 400
+    assert s.drain(0.0) is True  # an exhausted budget still applies a few, in order
+    assert 0 < len(s.alerts) < 400
+    assert sorted(s.alerts) == list(range(1, len(s.alerts) + 1))
+    assert s.seq == len(s.alerts)
+    while s.drain(0.0):
+        pass
+    assert sorted(s.alerts) == list(range(1, 401))
+    assert s.seq == 400
+    assert s.backlog == 0
+    assert len(changed) > 1
+    assert set().union(*changed) == set(range(1, 401))
+    assert s.apply_events(_alerts(401, 401)) == 1
+    assert asked == [1, 1]  # the queue was empty again: the pacer is asked again
+
+
+def test_a_synced_seq_set_while_events_are_queued_does_not_skip_them() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.apply_events(_alerts(1, 50))
+    s.seq = 80  # heartbeat: synced to 80 (the events 51..80 were of other bureaus)
+    assert s.seq == 0
+    s.drain_all()
+    assert sorted(s.alerts) == list(range(1, 51))  # none skipped because of the adopted seq
+    assert s.seq == 80
+    assert s.apply_events(_alerts(60, 90)) == 10  # at or below 80 counts as seen
+
+
+def test_a_snapshot_drops_the_queue_and_a_paced_store_matches_an_unpaced_one() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.apply_events(_alerts(1, 20))
+    s.begin_snapshot(30)
+    s.snapshot_part("alerts", [_alert(i, level=2) for i in range(1, 31)])
+    s.end_snapshot(30)
+    assert s.backlog == 0
+    s.apply_events(_alerts(25, 40, level=3))
+    s.drain_all()
+    plain = StateStore()
+    plain.begin_snapshot(30)
+    plain.snapshot_part("alerts", [_alert(i, level=2) for i in range(1, 31)])
+    plain.end_snapshot(30)
+    plain.apply_events(_alerts(25, 40, level=3))
+    assert s.seq == plain.seq == 40
+    assert {i: a.level for i, a in s.alerts.items()} == {i: a.level for i, a in plain.alerts.items()}

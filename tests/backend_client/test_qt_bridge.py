@@ -14,7 +14,7 @@ qasync = pytest.importorskip("qasync")
 from app.commandbus import CommandResult  # noqa: E402
 from app.store import StateStore  # noqa: E402
 from backend_client.client import ConsoleClient  # noqa: E402
-from backend_client.qt_bridge import ConsoleBridge  # noqa: E402
+from backend_client.qt_bridge import ConsoleBridge, StorePacer  # noqa: E402
 from tests.backend_client.helpers import FAST, free_port, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -83,6 +83,7 @@ def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path) -> None:
     proc = ServiceProcess(f"sqlite:///{tmp_path / 'svc.db'}", log_path=tmp_path / "svc.log")
     proc._start_blocking(60.0)
     store = StateStore()
+    pacer = StorePacer(store)  # as the console: events applied in slices from the Qt loop
     states: list[str] = []
     finished: list[tuple[str, Any]] = []
     client = ConsoleClient(proc.url, store, timings=FAST, local_dir=str(tmp_path / "c"))
@@ -100,6 +101,7 @@ def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path) -> None:
         assert finished[0][1].ok
         aid = finished[0][1].data["alert_id"]
         await wait_for(lambda: aid in store.alerts, what="the alert in the store")
+        assert pacer.slices >= 1
         bridge.logout()
         await wait_for(lambda: states[-1] == "offline", what="offline after logout")
         await wait_for(lambda: store.session.user == "", what="logout finished")
@@ -110,3 +112,38 @@ def test_bridge_with_the_real_service(qapp: Any, tmp_path: Path) -> None:
         client.close()
         proc.stop()
     assert states[0] == "online"
+
+
+def test_store_pacer_applies_a_big_frame_in_slices_with_the_loop_free_between(qapp: Any) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from protocol.frames import Event
+    store = StateStore()
+    pacer = StorePacer(store, slice_ms=1.0)
+    events = [Event(seq=i, ts=1, kind="alert.upsert", data=dict(
+        id=i, source="rule", level=1 + i % 4, state="new", domain="fire", title=f"a{i}",
+        first_ts=1.0, last_ts=1.0, updated_ts=1.0)) for i in range(1, 3001)]
+    assert store.apply_events(events) == 3000  # a resume replay arriving at once: only queued
+    assert store.alerts == {}
+    beats: list[int] = []  # a timer that fires whenever the loop gets a turn
+    probe = QTimer(interval=0)
+    probe.timeout.connect(lambda: beats.append(len(store.alerts)))
+    probe.start()
+    loop = QEventLoop()
+    done = QTimer(interval=5)
+    done.timeout.connect(lambda: loop.quit() if store.backlog == 0 else None)
+    done.start()
+    QTimer.singleShot(20_000, loop.quit)
+    loop.exec()
+    probe.stop()
+    done.stop()
+    assert sorted(store.alerts) == list(range(1, 3001))
+    assert store.seq == 3000
+    assert pacer.slices > 1
+    partial = {n for n in beats if 0 < n < 3000}
+    assert len(partial) > 1  # the loop ran between slices, with the store part-applied
+    pacer.stop()
+    assert store.pacer is None
+    assert store.apply_events(events[:1] + [Event(seq=3001, ts=1, kind="alert.upsert", data=dict(
+        events[0].data, id=3001))]) == 1
+    assert 3001 in store.alerts  # unpaced again: applied at once
