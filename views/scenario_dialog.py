@@ -26,7 +26,7 @@ from app.commandbus import CommandResult
 from app.store import Connection
 from views.context import ViewContext
 from widgets.command_feedback import refusal_text
-from widgets.common import confirm, fmt_age, on_done
+from widgets.common import confirm, on_done
 
 COMMAND = "scenario.start"
 # The simulator's stories (simulator/scenarios: a test keeps names and lengths in step):
@@ -48,6 +48,20 @@ def scenario_title(name: str) -> str:
     return name
 
 
+def duration_text(seconds: float) -> str:
+    """Hours and minutes, exact to the minute (a story of 90 min is not "1 hour")."""
+    translate = QCoreApplication.translate
+    s = int(round(seconds))
+    if s < 60:
+        return translate("ScenarioDialog", "%1 秒").replace("%1", str(s))
+    h, m = divmod(s // 60, 60)
+    if not h:
+        return translate("ScenarioDialog", "%1 分钟").replace("%1", str(m))
+    if not m:
+        return translate("ScenarioDialog", "%1 小时").replace("%1", str(h))
+    return translate("ScenarioDialog", "%1 小时 %2 分钟").replace("%1", str(h)).replace("%2", str(m))
+
+
 def may_start(ctx: ViewContext) -> bool:
     return ctx.store.can(COMMAND)
 
@@ -64,10 +78,13 @@ class ScenarioDialog(QDialog):
         self.list = QListWidget(objectName="ScenarioList")
         for code, title, length in SCENARIOS:
             item = QListWidgetItem(self.tr("%1 · 剧情 %2").replace("%1", QCoreApplication.translate(
-                "ScenarioDialog", title)).replace("%2", fmt_age(length)))
+                "ScenarioDialog", title)).replace("%2", duration_text(length)))
             item.setData(Qt.ItemDataRole.UserRole, code)
             self.list.addItem(item)
         self.list.setCurrentRow(0)
+        # every story visible without scrolling, whatever the theme's font size
+        self.list.ensurePolished()
+        self.list.setMinimumHeight(self.list.sizeHintForRow(0) * len(SCENARIOS) + 2 * self.list.frameWidth() + 8)
         self.speed = QSpinBox(objectName="ScenarioSpeed", minimum=SPEED_MIN, maximum=SPEED_MAX, value=SPEED_DEFAULT)
         self.speed.setSuffix(" ×")
         self.eta = QLabel(objectName="ScenarioEta")
@@ -99,8 +116,8 @@ class ScenarioDialog(QDialog):
         self.start_btn.clicked.connect(self.start)
         ctx.store.session_changed.connect(self._on_store_changed)
         ctx.store.connection_changed.connect(self._on_store_changed)
-        self.resize(560, 440)
         self._update()
+        self.resize(max(640, self.sizeHint().width()), self.sizeHint().height())
 
     # ---- state ---------------------------------------------------------------------------
     def chosen(self) -> tuple[str, float]:
@@ -113,7 +130,7 @@ class ScenarioDialog(QDialog):
     def _update(self) -> None:
         name, speed = self.chosen()
         length = next((s[2] for s in SCENARIOS if s[0] == name), 0.0)
-        self.eta.setText(self.tr("约需 %1").replace("%1", fmt_age(length / speed)) if length else "")
+        self.eta.setText(self.tr("约需 %1").replace("%1", duration_text(length / speed)) if length else "")
         allowed = may_start(self.ctx)
         online = self.ctx.store.connection == Connection.ONLINE
         self.start_btn.setEnabled(allowed and online and not self.sending and bool(name))
@@ -130,6 +147,10 @@ class ScenarioDialog(QDialog):
         self.status.setProperty("state", state)
         self.status.style().unpolish(self.status)
         self.status.style().polish(self.status)
+        # wrapped text: the top-level window does not grow by itself to the height it needs
+        need = self.layout().heightForWidth(self.width()) if self.layout() is not None else -1
+        if need > self.height():
+            self.resize(self.width(), need)
 
     # ---- start ---------------------------------------------------------------------------
     def start(self) -> None:

@@ -61,6 +61,7 @@ class AlertFeed(QWidget):
         self.options = options or {}
         self.model = AlertTableModel(store, self)
         self.status = QLabel("", objectName="FeedStatus")
+        self.status.setWordWrap(True)  # a long refusal wraps instead of widening the window
         self.hidden_notice = QLabel("", objectName="HiddenRed")
         self.hidden_notice.setVisible(False)
         self._build_filter_bar()
@@ -167,8 +168,7 @@ class AlertFeed(QWidget):
             b.clicked.connect(lambda _c=False, x=aid: self.act(x))
             self.buttons[aid] = b
             bar.addWidget(b)
-        bar.addStretch(1)
-        bar.addWidget(self.status)
+        bar.addWidget(self.status, 1)
         self.action_bar = bar
 
     def fit_columns(self) -> None:

@@ -116,13 +116,17 @@ def fmt_time(ts: float | None, with_date: bool = False) -> str:
 
 def fmt_age(seconds: float) -> str:
     s = int(max(seconds, 0))
+    # "%1", not a %n numerus form: lupdate does not see the count of QCoreApplication.translate
+    # (a non-numerus entry is then never found when a count is passed), and the units are
+    # abbreviations in English anyway
+    translate = QCoreApplication.translate  # not "tr": lupdate reads tr(a, b) as a class tr()
     if s < 60:
-        return QCoreApplication.translate("Age", "%n 秒", "", s)
+        return translate("Age", "%1 秒").replace("%1", str(s))
     if s < 3600:
-        return QCoreApplication.translate("Age", "%n 分钟", "", s // 60)
+        return translate("Age", "%1 分钟").replace("%1", str(s // 60))
     if s < 86400:
-        return QCoreApplication.translate("Age", "%n 小时", "", s // 3600)
-    return QCoreApplication.translate("Age", "%n 天", "", s // 86400)
+        return translate("Age", "%1 小时").replace("%1", str(s // 3600))
+    return translate("Age", "%1 天").replace("%1", str(s // 86400))
 
 
 def scan_due(obj: Any) -> bool:

@@ -4,45 +4,60 @@
 <context>
     <name>Age</name>
     <message>
-        <location filename="../../widgets/common.py" line="120"/>
-        <source>%n 秒</source>
-        <translation>%n s</translation>
+        <location filename="../../widgets/common.py" line="124"/>
+        <source>%1 秒</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="126"/>
+        <source>%1 分钟</source>
+        <translation>%1 min</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="128"/>
+        <source>%1 小时</source>
+        <translation>%1 h</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/common.py" line="129"/>
+        <source>%1 天</source>
+        <translation>%1 d</translation>
     </message>
 </context>
 <context>
     <name>AlertFeed</name>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="103"/>
+        <location filename="../../widgets/alert_feed.py" line="104"/>
         <source>未处理完</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="104"/>
+        <location filename="../../widgets/alert_feed.py" line="105"/>
         <source>全部状态</source>
         <translation>All states</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="108"/>
+        <location filename="../../widgets/alert_feed.py" line="109"/>
         <source>搜索 (Ctrl+F)</source>
         <translation>Search (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="110"/>
+        <location filename="../../widgets/alert_feed.py" line="111"/>
         <source>清除筛选</source>
         <translation>Clear filters</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="130"/>
+        <location filename="../../widgets/alert_feed.py" line="131"/>
         <source>全部部门</source>
         <translation>All bureaus</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="130"/>
+        <location filename="../../widgets/alert_feed.py" line="131"/>
         <source>全部镇街</source>
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="267"/>
+        <location filename="../../widgets/alert_feed.py" line="270"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>Red alerts hidden by the current filter: %n</numerusform>
@@ -50,17 +65,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="300"/>
+        <location filename="../../widgets/alert_feed.py" line="303"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="310"/>
+        <location filename="../../widgets/alert_feed.py" line="313"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="311"/>
+        <location filename="../../widgets/alert_feed.py" line="314"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>Selected alerts: %n — </numerusform>
@@ -68,22 +83,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="317"/>
+        <location filename="../../widgets/alert_feed.py" line="320"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="322"/>
+        <location filename="../../widgets/alert_feed.py" line="325"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="322"/>
+        <location filename="../../widgets/alert_feed.py" line="325"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="324"/>
+        <location filename="../../widgets/alert_feed.py" line="327"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -1458,79 +1473,99 @@
         <translation>Gas-pressure drop</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="60"/>
+        <location filename="../../views/scenario_dialog.py" line="56"/>
+        <source>%1 秒</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="59"/>
+        <source>%1 分钟</source>
+        <translation>%1 min</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="61"/>
+        <source>%1 小时</source>
+        <translation>%1 h</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="62"/>
+        <source>%1 小时 %2 分钟</source>
+        <translation>%1 h %2 min</translation>
+    </message>
+    <message>
+        <location filename="../../views/scenario_dialog.py" line="74"/>
         <source>演练</source>
         <translation>Drill</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="61"/>
+        <location filename="../../views/scenario_dialog.py" line="75"/>
         <source>在模拟城市中开始一次演练。演练数据经正常接入通道进入，各大厅都会收到演练产生的告警。</source>
         <translation>Start a drill in the simulated city. Its readings come in through the normal ingest doors, and every hall receives the alerts it raises.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="66"/>
+        <location filename="../../views/scenario_dialog.py" line="80"/>
         <source>%1 · 剧情 %2</source>
         <translation>%1 · story %2</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="76"/>
+        <location filename="../../views/scenario_dialog.py" line="93"/>
         <source>开始演练</source>
         <translation>Start drill</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="79"/>
+        <location filename="../../views/scenario_dialog.py" line="96"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="82"/>
+        <location filename="../../views/scenario_dialog.py" line="99"/>
         <source>倍速</source>
         <translation>Speed</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="116"/>
+        <location filename="../../views/scenario_dialog.py" line="133"/>
         <source>约需 %1</source>
         <translation>takes about %1</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="121"/>
+        <location filename="../../views/scenario_dialog.py" line="138"/>
         <source>当前角色无权开始演练（值班主任或管理员可以）。</source>
         <translation>Your role may not start drills (duty officers and administrators may).</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="124"/>
+        <location filename="../../views/scenario_dialog.py" line="141"/>
         <source>未连接服务，不能开始演练。</source>
         <translation>Not connected to the service: no drill can be started.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="140"/>
+        <location filename="../../views/scenario_dialog.py" line="157"/>
         <source>开始演练「%1」，%2 倍速？
 演练告警会出现在所有大厅。</source>
         <translation>Start the drill “%1” at %2x?
 Its alerts will appear in every hall.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="142"/>
+        <location filename="../../views/scenario_dialog.py" line="159"/>
         <source>确认开始演练</source>
         <translation>Confirm drill</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="146"/>
+        <location filename="../../views/scenario_dialog.py" line="163"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="156"/>
+        <location filename="../../views/scenario_dialog.py" line="173"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="158"/>
+        <location filename="../../views/scenario_dialog.py" line="175"/>
         <source>演练已开始：%1（%2 倍速）</source>
         <translation>Drill started: %1 (%2x)</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="164"/>
+        <location filename="../../views/scenario_dialog.py" line="181"/>
         <source>服务说明：%1</source>
         <translation>Service says: %1</translation>
     </message>
@@ -1556,7 +1591,7 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="177"/>
+        <location filename="../../views/shell.py" line="179"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
