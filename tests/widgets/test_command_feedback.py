@@ -187,3 +187,16 @@ def test_a_role_refused_locally_is_told_too(qapp: Any) -> None:
     tracker.send("silence.create", {"scope": "town", "target": "nancheng", "ends_ts": 1e10, "reason": "x"})
     assert got == ["屏蔽告警 被拒绝：当前角色或管辖范围无此权限"]
     sink.close()
+
+
+def test_ages_and_drill_durations_in_both_languages(qapp: Any) -> None:
+    """The header's data age and the drill lengths: Chinese, then English (once broken: the
+    English UI said '5 分钟')."""
+    from views.scenario_dialog import duration_text
+    from views.theme import apply_language
+    from widgets.common import fmt_age
+    assert [fmt_age(x) for x in (5, 300, 7200, 200_000)] == ["5 秒", "5 分钟", "2 小时", "2 天"]
+    assert [duration_text(x) for x in (30, 900, 5400, 172_800)] == ["30 秒", "15 分钟", "1 小时 30 分钟", "48 小时"]
+    assert apply_language(qapp, "en")
+    assert [fmt_age(x) for x in (5, 300, 7200, 200_000)] == ["5 s", "5 min", "2 h", "2 d"]
+    assert [duration_text(x) for x in (30, 900, 5400, 172_800)] == ["30 s", "15 min", "1 h 30 min", "48 h"]
