@@ -36,7 +36,7 @@ class AlertFilter:
             return False
         if self.towns and a.town not in self.towns:
             return False
-        if self.states and a.state.value not in self.states:
+        if self.states and a.state not in self.states:  # a StrEnum matches its value (no .value: ~3 µs)
             return False
         if self.text:
             needle = self.text.casefold()
@@ -69,7 +69,8 @@ class AlertFilter:
 
 def sort_key(column: str, descending: bool) -> Callable[[Alert], tuple[Any, ...]]:
     """Key for ascending bisect order. Ties break on id so the order is total and stable; a
-    descending sort negates numbers (strings use an inverted tuple key)."""
+    descending sort negates numbers (strings use an inverted tuple key). Every key ends with
+    the alert id, signed as the sort (id_of_key reads it back)."""
     sign = -1 if descending else 1
 
     def num(v: float) -> float:
@@ -92,6 +93,11 @@ def sort_key(column: str, descending: bool) -> Callable[[Alert], tuple[Any, ...]
             return lambda a: (text(getattr(a, column) or ""), num(a.id))
         case _:
             return lambda a: (num(a.id),)
+
+
+def id_of_key(key: tuple[Any, ...]) -> int:
+    """The alert id a sort_key ends with (ids are positive; a descending key negates it)."""
+    return abs(int(key[-1]))
 
 
 def level_counts(alerts: Any, only_open: bool = True) -> dict[int, int]:

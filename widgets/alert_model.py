@@ -1,9 +1,9 @@
 """The alert feed's table model: sorted, filtered, incremental.
 
-Rows are kept sorted by a total key (app.alert_filter.sort_key), so a changed alert costs a
-bisect and one row insert/remove instead of a re-sort of 100k rows. Store changes only mark ids
-pending; flush() (on the shared refresh tick) applies them, so a burst of events is one update:
-the sorted lists are spliced once (slices, not one memmove of 100k pointers per change).
+Rows are kept sorted by a total key (app.alert_filter.sort_key) in app.sorted_rows.SortedRows
+(blocks of keys), so a changed alert costs a bisect in one block instead of a re-sort or a
+memmove of 100k rows. Store changes only mark ids pending; flush() (on the shared refresh tick)
+applies them, so a burst of events is one update.
 
 data() runs for every visible cell and role on each repaint (about 1,000 calls for a wall
 table, 8 repaints a second under a burst), so a row's texts and colours are made once per alert
@@ -13,14 +13,14 @@ version and cached; the cache entry is dropped when the store says the alert cha
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
 from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.alert_filter import COLUMNS, AlertFilter, sort_key
+from app.alert_filter import COLUMNS, AlertFilter, id_of_key, sort_key
+from app.sorted_rows import SortedRows
 from app.store import StateStore
 from protocol.entities import Alert
 from protocol.enums import AlertState, Level
@@ -77,8 +77,7 @@ class AlertTableModel(QAbstractTableModel):
         self.sort_column = "level"
         self.descending = True
         self._key = sort_key(self.sort_column, self.descending)
-        self._ids: list[int] = []
-        self._keys: list[tuple[Any, ...]] = []
+        self._keys = SortedRows()  # sort keys of the shown rows; a key ends with the alert id
         self._key_of: dict[int, tuple[Any, ...]] = {}
         self._pending: set[int] = set()
         self._needs_rebuild = True
@@ -133,8 +132,8 @@ class AlertTableModel(QAbstractTableModel):
         if valid_for != self._rows_valid_for:
             self._rows.clear()
             self._rows_valid_for = valid_for
-            if self._ids:  # repaint what is shown in the new language (or with the date)
-                self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(COLUMNS) - 1))
+            if self._keys:  # repaint what is shown in the new language (or with the date)
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self._keys) - 1, len(COLUMNS) - 1))
                 changed = True
         if self._needs_rebuild or len(self._pending) > FULL_REBUILD_OVER:
             self._rebuild()
@@ -152,43 +151,42 @@ class AlertTableModel(QAbstractTableModel):
         self.beginResetModel()
         alerts = self.store.alerts
         f, key = self.filter, self._key
-        rows = sorted((key(a), a.id) for a in alerts.values() if f.matches(a))
-        self._keys = [k for k, _ in rows]
-        self._ids = [i for _, i in rows]
-        self._key_of = dict(zip(self._ids, self._keys, strict=True))
+        rows = sorted(key(a) for a in alerts.values() if f.matches(a))
+        self._keys = SortedRows(rows)
+        self._key_of = {id_of_key(k): k for k in rows}
         self._pending.clear()
         self._needs_rebuild = False
         self.endResetModel()
         self._count_hidden_red()
         if self.track_visibility:
             now = time.perf_counter()
-            self.applied_at.update((i, now) for i in self._ids if i not in self.applied_at)
+            self.applied_at.update((i, now) for i in self._key_of if i not in self.applied_at)
 
     def _apply_pending_as_layout_change(self) -> None:
-        """A burst: edit the sorted lists quietly and tell the view once (layoutChanged), moving
+        """A burst: edit the sorted rows quietly and tell the view once (layoutChanged), moving
         the persistent indexes (selection, current row) to where their alerts went. Hundreds of
         row signals per tick on a 100k-row view cost more than the edit itself."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        anchors = [(self._ids[i.row()] if 0 <= i.row() < len(self._ids) else None, i.column()) for i in persistent]
+        keys, key_of = self._keys, self._key_of
+        n = len(keys)
+        anchors = [(id_of_key(keys[i.row()]) if 0 <= i.row() < n else None, i.column()) for i in persistent]
         alerts = self.store.c.alerts
         f, key = self.filter, self._key
+        track = self.track_visibility
+        now = time.perf_counter()
         pending = self._pending
-        keys, key_of = self._keys, self._key_of
-        gone = sorted(bisect_left(keys, k) for aid in pending if (k := key_of.pop(aid, None)) is not None)
-        added = []
         for aid in pending:
+            old = key_of.pop(aid, None)
+            if old is not None:
+                keys.remove(old)
             a = alerts.get(aid)
             if a is not None and f.matches(a):
                 k = key(a)
+                keys.add(k)
                 key_of[aid] = k
-                added.append((k, aid))
-        added.sort()
-        self._keys, self._ids = _splice(keys, self._ids, gone, added)
-        if self.track_visibility:
-            now = time.perf_counter()
-            for _k, aid in added:
-                self.applied_at.setdefault(aid, now)
+                if track:
+                    self.applied_at.setdefault(aid, now)
         new = []
         for aid, col in anchors:
             row = self.row_of(aid) if aid is not None else -1
@@ -199,27 +197,26 @@ class AlertTableModel(QAbstractTableModel):
         self._count_hidden_red(pending)
 
     def _apply_pending(self) -> None:
-        alerts = self.store.alerts
+        alerts = self.store.c.alerts
         f, key = self.filter, self._key
+        keys, key_of = self._keys, self._key_of
         now = time.perf_counter()
         pending = self._pending
         for aid in pending:
-            old = self._key_of.pop(aid, None)
+            old = key_of.pop(aid, None)
             if old is not None:
-                row = bisect_left(self._keys, old)
+                row = keys.rank(old)
                 self.beginRemoveRows(QModelIndex(), row, row)
-                del self._keys[row]
-                del self._ids[row]
+                keys.remove(old)
                 self.endRemoveRows()
             a = alerts.get(aid)
             if a is None or not f.matches(a):
                 continue
             k = key(a)
-            row = bisect_left(self._keys, k)
+            row = keys.rank(k)
             self.beginInsertRows(QModelIndex(), row, row)
-            self._keys.insert(row, k)
-            self._ids.insert(row, aid)
-            self._key_of[aid] = k
+            keys.add(k)
+            key_of[aid] = k
             self.endInsertRows()
             if self.track_visibility:
                 self.applied_at.setdefault(aid, now)
@@ -238,7 +235,7 @@ class AlertTableModel(QAbstractTableModel):
                 break
             fresh.popitem(last=False)
             gone.append(i)
-        rows = [bisect_left(self._keys, k) for i in gone if (k := self._key_of.get(i)) is not None]
+        rows = [self._keys.rank(k) for i in gone if (k := self._key_of.get(i)) is not None]
         if rows:  # one signal for the span: the view repaints what is visible of it
             self.dataChanged.emit(self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1))
         return bool(gone)
@@ -260,22 +257,22 @@ class AlertTableModel(QAbstractTableModel):
 
     # ---- Qt model ------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else len(self._keys)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
     def alert_at(self, row: int) -> Alert | None:
-        if 0 <= row < len(self._ids):
-            return self.store.alerts.get(self._ids[row])
+        if 0 <= row < len(self._keys):
+            return self.store.c.alerts.get(id_of_key(self._keys[row]))
         return None
 
     def row_of(self, alert_id: int) -> int:
         k = self._key_of.get(alert_id)
-        return -1 if k is None else bisect_left(self._keys, k)
+        return -1 if k is None else self._keys.rank(k)
 
     def ids(self) -> list[int]:
-        return list(self._ids)
+        return [id_of_key(k) for k in self._keys]
 
     def is_fresh(self, alert_id: int) -> bool:
         return alert_id in self._fresh
@@ -317,10 +314,10 @@ class AlertTableModel(QAbstractTableModel):
     def row_view(self, r: int) -> RowView | None:
         """The cached texts and styling of row r (None outside the rows): what data() answers
         from, and what the feed's delegate paints without going through data()."""
-        ids = self._ids
-        if not 0 <= r < len(ids):
+        keys = self._keys
+        if not 0 <= r < len(keys):
             return None
-        aid = ids[r]
+        aid = id_of_key(keys[r])
         row = self._rows.get(aid)
         if row is None:
             a = self.store.c.alerts.get(aid)
@@ -354,34 +351,3 @@ class AlertTableModel(QAbstractTableModel):
                 return a.assignee or a.acknowledged_by or ""
         return ""
 
-
-def _splice(keys: list[Any], ids: list[int], gone: list[int], added: list[tuple[Any, int]]) -> tuple[list[Any], list[int]]:
-    """The sorted lists without the rows `gone` (ascending positions) and with `added` ((key,
-    id) sorted) merged in: built from slices, so a burst costs one copy of the lists, not a
-    memmove of the whole list for every changed row."""
-    if gone:
-        k2: list[Any] = []
-        i2: list[int] = []
-        start = 0
-        for r in gone:
-            k2 += keys[start:r]
-            i2 += ids[start:r]
-            start = r + 1
-        k2 += keys[start:]
-        i2 += ids[start:]
-        keys, ids = k2, i2
-    if added:
-        k3: list[Any] = []
-        i3: list[int] = []
-        start = 0
-        for k, aid in added:  # added is sorted, so the insertion points never go back
-            r = bisect_left(keys, k, start)
-            k3 += keys[start:r]
-            i3 += ids[start:r]
-            k3.append(k)
-            i3.append(aid)
-            start = r
-        k3 += keys[start:]
-        i3 += ids[start:]
-        keys, ids = k3, i3
-    return keys, ids

@@ -209,24 +209,6 @@ def test_a_burst_is_one_layout_change_and_keeps_the_selection(store: Any, sink: 
     assert feed.selected_alerts()[0].id == 1500  # the user's selection followed its alert
 
 
-def test_splice_matches_a_full_sort() -> None:
-    from bisect import bisect_left
-
-    from widgets.alert_model import _splice
-    rnd = random.Random(9)
-    for _ in range(200):
-        n = rnd.randint(0, 60)
-        rows = sorted((rnd.randint(0, 50), i) for i in range(n))  # (key, id), key ties allowed
-        keys, ids = [(k, i) for k, i in rows], [i for _k, i in rows]
-        gone_ids = set(rnd.sample(ids, rnd.randint(0, n)))
-        gone = sorted(bisect_left(keys, (k, i)) for k, i in rows if i in gone_ids)
-        added = sorted(((rnd.randint(-5, 55), 1000 + j), 1000 + j) for j in range(rnd.randint(0, 20)))
-        k2, i2 = _splice(keys, ids, gone, added)
-        expected = sorted([(k, i) for k, i in rows if i not in gone_ids] + [k for k, _i in added])
-        assert k2 == expected
-        assert i2 == [i for _k, i in expected]
-
-
 def test_a_changed_alert_shows_its_new_texts_and_colours(store: Any, qapp: Any) -> None:
     _load(store, [alert(1, level=2, title="旧标题"), alert(2, level=1)])
     m = AlertTableModel(store)
