@@ -40,7 +40,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--ui-soak-minutes", type=float, default=None,
+                    help="length of the ui benchmark's memory soak (default 2; 60 for the hour-long run)")
     a = ap.parse_args()
+    if a.ui_soak_minutes is not None:
+        os.environ["IOC_BENCH_UI_SOAK_MIN"] = str(a.ui_soak_minutes)  # read by bench_ui
     modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
     out_path = HERE / "results" / "latest.json"
     results: dict[str, object] = {}
