@@ -100,6 +100,22 @@ def id_of_key(key: tuple[Any, ...]) -> int:
     return abs(int(key[-1]))
 
 
+def open_counts_by(counts: dict[tuple[int, str, str], int], by: str, min_level: int = 1,
+                   town: str | None = None) -> dict[Any, int]:
+    """Sums of StateStore.open_alert_counts ((level, town, domain) -> n) by "level", "town" or
+    "domain", for alerts at or above min_level (and of one town if given); towns and domains
+    that are unknown ("") are left out."""
+    i = {"level": 0, "town": 1, "domain": 2}[by]
+    out: dict[Any, int] = {lv.value: 0 for lv in Level} if by == "level" else {}
+    for key, n in counts.items():
+        if key[0] < min_level or (town is not None and key[1] != town):
+            continue
+        k = key[i]
+        if k != "":
+            out[k] = out.get(k, 0) + n
+    return out
+
+
 def level_counts(alerts: Any, only_open: bool = True) -> dict[int, int]:
     """Open alerts per level (headline for the situation summary)."""
     out = {lv.value: 0 for lv in Level}

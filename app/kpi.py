@@ -95,7 +95,11 @@ def derived_value(store: Any, source: str, town: str | None = None) -> float | N
     from app.alert_filter import OPEN_STATES
     from protocol.enums import IncidentState, TaskState
 
+    counts = getattr(store, "open_alert_counts", None)  # kept by StateStore: no scan of every alert
     match source:
+        case "alerts_open" | "alerts_red" if counts is not None:
+            lv = 4 if source == "alerts_red" else 1
+            return float(sum(n for (level, t, _d), n in counts.items() if level >= lv and (town is None or t == town)))
         case "alerts_open":
             return float(sum(1 for a in store.alerts.values()
                              if a.state in OPEN_STATES and (town is None or a.town == town)))

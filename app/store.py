@@ -125,6 +125,7 @@ class StateStore:
         self._seq_after_backlog = 0  # a seq set from outside while events were queued
         # called (no arguments) when queued events wait for drain(); None: apply at once
         self.pacer: Callable[[], None] | None = None
+        self._open_counts: dict[tuple[int, str, str], int] = {}  # see open_alert_counts
         self.connection = Connection.CONNECTING
         self.data_ts: float | None = None  # when the data was last known fresh (for offline age)
         self.session = SessionInfo()
@@ -178,6 +179,18 @@ class StateStore:
             return getattr(c, name)
         raise AttributeError(name)
 
+    @property
+    def open_alert_counts(self) -> dict[tuple[int, str, str], int]:
+        """Open alerts (new, acknowledged, dispatched) per (level, town, domain), "" for none;
+        kept as events apply, so panels count without scanning 100k alerts (read only)."""
+        return self._open_counts
+
+    def _recount_open(self) -> None:
+        counts: dict[tuple[int, str, str], int] = {}
+        for a in self.c.alerts.values():
+            _count_open(counts, a, 1)
+        self._open_counts = counts
+
     def can(self, command: str) -> bool:
         return command in self.session.permissions
 
@@ -211,6 +224,7 @@ class StateStore:
             raise RuntimeError("snapshot_end does not match snapshot_begin")
         self.c, self._pending = self._pending, None
         self._seq = seq  # queued events at or below it are dropped when drained
+        self._recount_open()
         self.data_ts = time.time()
         self._announced_red &= set(self.c.alerts)
         self.reset.emit()
@@ -293,8 +307,14 @@ class StateStore:
         if up is not None:
             coll, model, key = up
             obj = model.model_validate(ev.data)
-            getattr(c, coll)[getattr(obj, key)] = obj
-            touched.setdefault(coll, set()).add(getattr(obj, key))
+            target = getattr(c, coll)
+            k = getattr(obj, key)
+            if coll == "alerts":
+                counts = self._open_counts
+                _count_open(counts, target.get(k), -1)
+                _count_open(counts, obj, 1)
+            target[k] = obj
+            touched.setdefault(coll, set()).add(k)
             return
         match ev.kind:
             case ek.RULE_DELETED:
@@ -370,9 +390,24 @@ class StateStore:
         fresh.metrics_history.extend(data.get("metrics_history", []))
         self._drop_backlog()
         self.c = fresh
+        self._recount_open()
         self._seq = int(data.get("seq", 0))
         self.data_ts = data.get("data_ts")
         self.reset.emit()
+
+
+_OPEN = frozenset({AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED})  # app.alert_filter.OPEN_STATES
+
+
+def _count_open(counts: dict[tuple[int, str, str], int], a: Alert | None, delta: int) -> None:
+    if a is None or a.state not in _OPEN:
+        return
+    key = (int(a.level), a.town or "", a.domain or "")
+    n = counts.get(key, 0) + delta
+    if n:
+        counts[key] = n
+    else:
+        del counts[key]
 
 
 def _take(backlog: deque[Event]) -> Iterable[Event]:

@@ -12,7 +12,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from app.alert_filter import OPEN_STATES
+from app.alert_filter import open_counts_by
 from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
@@ -22,13 +22,9 @@ from widgets.common import domain_name, refresh_hub, scan_due, style_plot, town_
 
 def comparison_values(store: StateStore, by: str, indicator: str, min_level: int = 1) -> dict[str, float]:
     out: dict[str, float] = {}
-    if indicator == "alerts":
-        for a in store.alerts.values():
-            if a.state in OPEN_STATES and a.level >= min_level:
-                k = a.town if by == "town" else a.domain
-                if k:
-                    out[k] = out.get(k, 0.0) + 1
-        return out
+    if indicator == "alerts":  # from the store's running counts: no scan of every alert
+        counts = open_counts_by(store.open_alert_counts, "town" if by == "town" else "domain", min_level)
+        return {k: float(n) for k, n in counts.items() if n}
     if by == "town":
         for t in TOWN_TABLE:
             v = metric_value(store.metrics, indicator, t.code)

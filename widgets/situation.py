@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from app.alert_filter import level_counts
+from app.alert_filter import open_counts_by
 from app.kpi import derived_value
 from app.store import StateStore
 from widgets.common import LEVEL_COLORS, LEVEL_TEXT_COLORS, level_text, refresh_hub, scan_due
@@ -64,7 +64,7 @@ class SituationSummary(QWidget):
             self.rebuild()
 
     def rebuild(self) -> None:
-        counts = level_counts(self.store.alerts.values())
+        counts = open_counts_by(self.store.open_alert_counts, "level")  # kept by the store: no scan
         for lv, f in self.levels.items():
             f.value.setText(f"{counts.get(lv, 0):,}")
         self.incidents.value.setText(f"{derived_value(self.store, 'incidents_active') or 0:.0f}")

@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from app.alert_filter import town_counts
+from app.alert_filter import open_counts_by
 from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
@@ -98,7 +98,7 @@ class TownMap(QWidget):
 
     def recompute(self) -> None:
         if self.indicator == "alerts":
-            counts = town_counts(self.store.alerts.values(), self.min_level)
+            counts = open_counts_by(self.store.open_alert_counts, "town", self.min_level)  # no scan
             self.values = {k: float(v) for k, v in counts.items()}
         else:
             tick = self.store.metrics

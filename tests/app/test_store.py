@@ -127,3 +127,38 @@ def test_a_snapshot_drops_the_queue_and_a_paced_store_matches_an_unpaced_one() -
     plain.apply_events(_alerts(25, 40, level=3))
     assert s.seq == plain.seq == 40
     assert {i: a.level for i, a in s.alerts.items()} == {i: a.level for i, a in plain.alerts.items()}
+
+
+def test_open_alert_counts_follow_every_change_and_match_a_scan() -> None:
+    import random
+
+    from app.alert_filter import OPEN_STATES, level_counts, open_counts_by, town_counts
+    rnd = random.Random(4)
+    s = StateStore()
+    s.begin_snapshot(10)
+    s.snapshot_part("alerts", [_alert(i, level=rnd.randint(1, 4), town=rnd.choice(["humen", "changan", None]))
+                               for i in range(1, 200)])
+    s.end_snapshot(10)
+
+    def scan() -> dict[tuple[int, str, str], int]:
+        out: dict[tuple[int, str, str], int] = {}
+        for a in s.alerts.values():
+            if a.state in OPEN_STATES:
+                k = (int(a.level), a.town or "", a.domain or "")
+                out[k] = out.get(k, 0) + 1
+        return out
+    assert s.open_alert_counts == scan()
+    seq = 10
+    for _ in range(2000):  # levels, towns, domains and states change; new alerts come
+        seq += 1
+        i = rnd.randint(1, 300)
+        s.apply_events([Event(seq=seq, ts=1, kind="alert.upsert", data=dict(_alert(
+            i, level=rnd.randint(1, 4), state=rnd.choice(["new", "acknowledged", "dispatched", "resolved", "closed"]),
+            town=rnd.choice(["humen", "changan", "dongcheng", None])), domain=rnd.choice(["fire", "water"])))])
+    assert s.open_alert_counts == scan()
+    alerts = list(s.alerts.values())
+    assert open_counts_by(s.open_alert_counts, "level") == level_counts(alerts)
+    assert open_counts_by(s.open_alert_counts, "town", 3) == town_counts(alerts, 3)
+    t = StateStore()
+    t.load(s.dump())
+    assert t.open_alert_counts == scan()
