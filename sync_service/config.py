@@ -31,6 +31,7 @@ class ServiceConfig:
     send_queue_max: int = 20000  # events queued for one slow client before it is cut off
     replay_window: int = 1_000_000  # events a client may resume across; older -> snapshot
     session_ttl_s: float = 7 * 24 * 3600
+    stop_timeout_s: float = 20.0  # stop() returns within about this, whatever the load
     # ingestion
     mqtt_enabled: bool = True
     mqtt_host: str = "127.0.0.1"

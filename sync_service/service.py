@@ -42,6 +42,7 @@ from sync_service.server.app import SyncServer
 log = logging.getLogger(__name__)
 
 OPTIONAL_PARTS = ("sync_service.ingest", "sync_service.alerts", "sync_service.metrics")
+MIN_STOP_S = 1.0  # even past the stop budget, each component gets this long to cancel its tasks
 
 
 def _optional(module: str) -> Any | None:
@@ -112,13 +113,21 @@ class SyncService:
                 from sync_service.scaleout import PgListener
 
                 await self._start(PgListener(ctx, self.hub))
+            doors: list[Any] = []
             for part in self.parts:
                 mod = _optional(part)
                 if mod is None or not hasattr(mod, "build_components"):
                     log.info("%s not available: skipped", part)
                     continue
                 for comp in mod.build_components(ctx):
-                    await self._start(comp)
+                    if getattr(comp, "door", False):
+                        doors.append(comp)
+                    else:
+                        await self._start(comp)
+            # Doors (MQTT, HTTP ingest) open once everything behind them runs, and so close
+            # first on stop: no reading arrives while the alert manager or the pipeline drains.
+            for comp in doors:
+                await self._start(comp)
             await self._start(self.server)
         except BaseException:
             await self.stop()
@@ -131,11 +140,22 @@ class SyncService:
         self.started.append(comp)
 
     async def stop(self) -> None:
+        """Stop in reverse order within config.stop_timeout_s: the websocket server, the doors,
+        then the parts that drain (alert changes, buffered readings; each bounded, see their
+        stop()), then the store. A component over the remaining budget is abandoned with a
+        warning (its own stop() has cancelled its tasks by then); the others still stop."""
         self._stop_simulator()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.stop_timeout_s
         while self.started:
             comp = self.started.pop()
+            budget = max(deadline - loop.time(), MIN_STOP_S)
+            t0 = loop.time()
             try:
-                await asyncio.wait_for(comp.stop(), timeout=10.0)
+                await asyncio.wait_for(comp.stop(), timeout=budget)
+                log.debug("stopped %s in %.2f s", type(comp).__name__, loop.time() - t0)
+            except TimeoutError:
+                log.warning("stopping %s: not done within %.1f s; abandoned", type(comp).__name__, budget)
             except Exception:
                 log.exception("stopping %s failed", type(comp).__name__)
         if self.ctx is not None:

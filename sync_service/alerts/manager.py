@@ -26,6 +26,7 @@ from sync_service.ingest.registry import DeviceInfo, DeviceRegistry
 
 log = logging.getLogger(__name__)
 MAX_PER_TX = 500
+STOP_DRAIN = 0.25  # of config.stop_timeout_s: how long queued alert changes may be written at stop
 AUTO_RESOLVE_MAX_LEVEL = Level.YELLOW  # quiet, unacknowledged low alerts resolve themselves
 
 
@@ -63,7 +64,9 @@ class AlertManager:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopped = False
         self.written = 0  # alert events written, for tests and metrics
+        self.dropped_at_stop = 0
 
     # ---- producers (event loop) ---------------------------------------------------------
 
@@ -93,6 +96,8 @@ class AlertManager:
         self._push(_Clear(offline_key(d.uid), True, now, "设备恢复上报 / device reporting again"))
 
     def _push(self, item: _Raise | _Clear) -> None:
+        if self._stopped:
+            return  # stopping: nothing would write it
         self._queue.append(item)
         self._idle.clear()
         self._wake.set()
@@ -132,15 +137,34 @@ class AlertManager:
     # ---- the writer task --------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._stopped = False
         self._task = asyncio.create_task(self._run(), name="alert-manager")
 
-    async def stop(self) -> None:
-        if self._queue:
-            await self.drain()
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+    async def stop(self, drain_s: float | None = None) -> None:
+        """Write what is queued, for at most drain_s (default STOP_DRAIN of the stop budget; the
+        doors are closed by now, so the queue only shrinks), then stop the writer task - also
+        when this call is itself cancelled, so no write is attempted after the store closes.
+        What could not be written is counted and logged; rule state starts afresh anyway."""
+        if drain_s is None:
+            drain_s = STOP_DRAIN * self.ctx.config.stop_timeout_s
+        try:
+            if self._task is not None and not self._idle.is_set():
+                try:
+                    await asyncio.wait_for(self._idle.wait(), drain_s)
+                except TimeoutError:
+                    pass
+        finally:
+            self._stopped = True
+            if self._task is not None:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                self._task = None
+            if self._queue:
+                self.dropped_at_stop += len(self._queue)
+                log.warning("stopped with %d alert changes not written (over %.0f s to write)",
+                            len(self._queue), drain_s)
+                self._queue.clear()
+            self._idle.set()
 
     async def drain(self) -> None:
         """Wait until everything queued so far is written (tests, shutdown)."""

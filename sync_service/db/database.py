@@ -143,8 +143,10 @@ class Database:
         return self._tx(fn)
 
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
-        self._readers.shutdown(wait=True)
+        # Waits for the transaction in progress (a commit is never cut off) but not for work
+        # still queued behind it: at close its awaiter is gone (a stop that ran out of time).
+        self._writer.shutdown(wait=True, cancel_futures=True)
+        self._readers.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()
         for extra in (self.read_engine, self.write_engine):
             if extra is not self.engine:

@@ -1,7 +1,8 @@
 """Ingestion: MQTT and HTTP doors, authentication, data quality, batched writes (docs/ingest.md).
 
 `build_components(ctx)` is called by sync_service.service; the items start in order and stop
-in reverse. ctx.components gets "ingest" (the Pipeline), "mqtt", "http", and the shared state
+in reverse, except the doors (`door = True`: HTTP, MQTT), which the service starts after every
+other part and so stops first. ctx.components gets "ingest" (the Pipeline), "mqtt", "http", and the shared state
 of sync_service.alerts.state ("devices", "rules", "silences", "labels", "alerts").
 """
 

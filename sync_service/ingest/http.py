@@ -7,6 +7,7 @@ a traceback or stop the server (a middleware turns the unexpected into a 500 wit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -26,6 +27,7 @@ from sync_service.ingest.pipeline import Pipeline
 log = logging.getLogger(__name__)
 MAX_BODY = 16 << 20
 MAX_READINGS = 20_000
+STOP_GRACE = 0.15  # of config.stop_timeout_s: how long requests in progress may finish at stop
 CAP_DOMAINS = frozenset({"weather", "emergency"})
 
 
@@ -69,13 +71,28 @@ async def verify_user_session(ctx: ServiceContext, token: str) -> Actor | None:
 
 
 class HttpIngest:
+    door = True  # started after, and stopped before, everything behind it (SyncService)
+
     def __init__(self, ctx: ServiceContext, pipeline: Pipeline, sh: Shared) -> None:
         self.ctx = ctx
         self.pipeline = pipeline
         self.sh = sh
         self.port: int = 0
         self._runner: web.AppRunner | None = None
-        self.app = web.Application(client_max_size=MAX_BODY, middlewares=[_guard])
+        self._inflight: set[asyncio.Task[Any]] = set()  # tasks handling a request now (stop)
+        self.cancelled_at_stop = 0
+
+        @web.middleware
+        async def _track(request: web.Request, handler: Any) -> web.StreamResponse:
+            task = asyncio.current_task()
+            if task is not None:
+                self._inflight.add(task)
+            try:
+                return await handler(request)
+            finally:
+                self._inflight.discard(task)  # type: ignore[arg-type]
+
+        self.app = web.Application(client_max_size=MAX_BODY, middlewares=[_track, _guard])
         self.app.add_routes([
             web.post("/ingest/v1/readings", self._on_http_readings),
             web.post("/ingest/v1/events", self._on_http_events),
@@ -86,7 +103,7 @@ class HttpIngest:
         ])
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.ctx.config.host, self.ctx.config.http_port)
         await site.start()
@@ -95,9 +112,25 @@ class HttpIngest:
         log.info("HTTP ingest on %s:%s", self.ctx.config.host, self.port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        """No new connections at once; requests in progress may finish for a grace period (their
+        200 means committed), then are cancelled: their senders get no answer and send again
+        (what they sent is written all the same if it was accepted). aiohttp's own shutdown
+        would wait twice its timeout for a handler waiting on a commit."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        for site in list(runner.sites):
+            await site.stop()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=STOP_GRACE * self.ctx.config.stop_timeout_s)
+        left = [t for t in self._inflight if not t.done()]
+        for t in left:
+            t.cancel()
+        if left:
+            self.cancelled_at_stop += len(left)
+            await asyncio.wait(left, timeout=1.0)
+            log.info("HTTP ingest stopped: %d requests in progress cancelled", len(left))
+        await runner.cleanup()
 
     # ---- helpers -------------------------------------------------------------------------------
 

@@ -64,6 +64,8 @@ class ByteBoundedQueue(asyncio.Queue):  # type: ignore[type-arg]
 
 
 class MqttIngest:
+    door = True  # started after, and stopped before, everything behind it (SyncService)
+
     def __init__(self, ctx: ServiceContext, pipeline: Pipeline, registry: DeviceRegistry) -> None:
         self.ctx = ctx
         self.pipeline = pipeline

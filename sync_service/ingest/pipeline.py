@@ -42,6 +42,7 @@ MAX_PENDING = 200_000
 STATE_FLUSH_S = 10.0
 STATE_TX_MAX = 25_000  # devices per UPDATE statement
 AUDIT_FLUSH_S = 30.0
+STOP_FLUSH = 0.4  # of config.stop_timeout_s: how long the buffer may be written at stop
 _ONLINE, _FAULTY = DeviceHealth.ONLINE.value, DeviceHealth.FAULTY.value
 
 
@@ -86,6 +87,9 @@ class Pipeline:
         self.values_total = 0
         self.rows_written = 0
         self.write_failures = 0
+        self.unwritten_at_stop = 0
+        self._closing = False
+        self._stop_deadline = 0.0  # loop time; once closing, no batch is begun after it
 
     # ---- intake (event loop, synchronous) -----------------------------------------------------
 
@@ -240,22 +244,55 @@ class Pipeline:
     # ---- writer tasks --------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._closing = False
         await self.ctx.db.read(self.dq.load)
         self._tasks = [asyncio.create_task(self._flush_loop(), name="ingest-flush"),
                        asyncio.create_task(self._state_loop(), name="ingest-state")]
 
-    async def stop(self) -> None:
-        for t in self._tasks:
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
-        await self.flush()
-        await self.flush_state(audit=True)
-        await self.ctx.db.write(lambda _s: self.writer.close())  # on the thread that owns it
+    async def stop(self, flush_s: float | None = None) -> None:
+        """Write the buffer (the doors are closed by now), the devices' state and the dq counts,
+        within about flush_s (default STOP_FLUSH of the stop budget); then close. A batch being
+        written is never cancelled half-way (its rows would be committed by the writer thread
+        yet counted as lost); what could not be written in time is counted and logged, and its
+        waiters are cancelled."""
+        if flush_s is None:
+            flush_s = STOP_FLUSH * self.ctx.config.stop_timeout_s
+        loop = asyncio.get_running_loop()
+        deadline = self._stop_deadline = loop.time() + flush_s
+        self._closing = True
+        self._kick.set()
+        try:
+            # The flush loop finishes the batch in hand (and begins none after the deadline),
+            # then ends; then whatever is left is written here, under the same deadline.
+            flush_loops = [t for t in self._tasks if t.get_name() == "ingest-flush"]
+            if flush_loops:
+                await asyncio.wait(flush_loops, timeout=max(deadline - loop.time(), 0.1) + 1.0)
+            async with self._flush_lock:
+                await self._flush()
+            try:
+                await asyncio.wait_for(self.flush_state(audit=True), max(deadline - loop.time(), 0.5))
+            except (TimeoutError, Exception) as exc:  # noqa: BLE001 - the service is stopping
+                log.warning("device state not written at stop: %s", exc.__class__.__name__)
+        finally:
+            for t in self._tasks:
+                t.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks = []
+            left = len(self._rows)
+            if left:
+                self.unwritten_at_stop += left
+                log.warning("stopped with %d accepted readings not written", left)
+                self._rows = []
+            for _, fut in self._waiters:
+                fut.cancel()
+            self._waiters = []
+            await self.ctx.db.write(lambda _s: self.writer.close())  # on the thread that owns it
 
     async def _flush_loop(self) -> None:
-        while True:
+        while not self._closing:
             await self._kick.wait()
+            if self._closing:
+                return
             if len(self._rows) < self.batch_max and not self._waiters:
                 await asyncio.sleep(self.flush_s)  # gather a batch; the buffer keeps filling
             self._kick.clear()
@@ -270,9 +307,13 @@ class Pipeline:
             await self._flush()
 
     async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = self._stop_deadline if self._closing else None  # stopping: bounded, no late retries
         # Only what is buffered now: under a continuous stream "until empty" would never end.
         target = self.rows_written + self.pending
         while self._rows and self.rows_written < target:
+            if deadline is not None and loop.time() >= deadline:
+                return
             rows, self._rows = self._rows[:TX_MAX], self._rows[TX_MAX:]
             self._in_flight = len(rows)
             delay = 0.2
@@ -282,6 +323,11 @@ class Pipeline:
                     break
                 except Exception:
                     self.write_failures += 1
+                    if deadline is not None and loop.time() + delay >= deadline:
+                        log.warning("writing %d readings failed at stop; not retried", len(rows))
+                        self._rows[:0] = rows  # counted as unwritten by stop()
+                        self._in_flight = 0
+                        return
                     log.exception("writing %d readings failed; retrying in %.1fs", len(rows), delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
