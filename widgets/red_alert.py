@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.commandbus import CommandSink
+from app.sorted_rows import SortedRows
 from app.store import StateStore
 from protocol.entities import Alert
 from protocol.enums import AlertState, Level
@@ -71,8 +72,12 @@ class RedAlertCenter(QObject):
         super().__init__(parent)
         self.store, self.commands = store, commands
         self.sound = sound or AlarmSound(self)
-        self.pending: list[Alert] = []
-        self._ids: set[int] = set()
+        # waiting ids ordered newest first, kept as they change (a burst brings dozens of reds a
+        # second: no sort of the whole list per tick); `pending` is made from it when read
+        self._order = SortedRows()
+        self._key_of: dict[int, tuple[float, int]] = {}
+        self._pending: list[Alert] | None = []
+        self._shown: tuple[Any, ...] = (0,)  # what the banners show: how many, and the top one
         self._dirty = False
         refresh_hub().tick.connect(self._on_refresh_tick)
         self.announced = 0
@@ -83,10 +88,36 @@ class RedAlertCenter(QObject):
         store.reset.connect(self._on_store_reset)
         self._recount()
 
+    @property
+    def pending(self) -> list[Alert]:
+        """Unacknowledged red alerts, newest first."""
+        if self._pending is None:
+            alerts = self.store.alerts
+            self._pending = [a for k in self._order if (a := alerts.get(k[1])) is not None]
+        return self._pending
+
+    def count(self) -> int:
+        return len(self._order)
+
+    def top(self) -> Alert | None:
+        return self.store.alerts.get(self._order[0][1]) if self._order else None
+
+    def _track(self, alert_id: int, a: Alert | None) -> bool:
+        """Put the alert where it belongs in the order (or out of it); True if anything moved."""
+        old = self._key_of.pop(alert_id, None)
+        if old is not None:
+            self._order.remove(old)
+        if a is not None and _waiting(a):
+            k = (-a.last_ts, alert_id)
+            self._order.add(k)
+            self._key_of[alert_id] = k
+            return True  # added, or still waiting (its title or count may have changed)
+        return old is not None
+
     def _on_store_red_alert(self, alert: Alert) -> None:
         self.announced += 1
         self.sound.play()
-        self._ids.add(alert.id)
+        self._track(alert.id, self.store.alerts.get(alert.id, alert))
         self._publish_soon()  # the sound is at once; banners follow on the next refresh tick
         self._repeat.start()
 
@@ -96,16 +127,7 @@ class RedAlertCenter(QObject):
         changed = False
         alerts = self.store.alerts
         for i in ids:
-            a = alerts.get(i)
-            waiting = a is not None and _waiting(a)
-            if waiting and i not in self._ids:
-                self._ids.add(i)
-                changed = True
-            elif not waiting and i in self._ids:
-                self._ids.discard(i)
-                changed = True
-            elif waiting:
-                changed = True  # its title/count may have changed
+            changed |= self._track(i, alerts.get(i))
         if changed:
             self._publish_soon()
 
@@ -119,7 +141,8 @@ class RedAlertCenter(QObject):
             self._repeat.stop()
 
     def _recount(self) -> None:
-        self._ids = {a.id for a in self.store.unacknowledged_red()}
+        self._key_of = {a.id: (-a.last_ts, a.id) for a in self.store.unacknowledged_red()}
+        self._order = SortedRows(sorted(self._key_of.values()))
         self._publish()
 
     def _publish_soon(self) -> None:
@@ -130,14 +153,15 @@ class RedAlertCenter(QObject):
             self._publish()
 
     def _publish(self) -> None:
+        """Banners show the newest and how many wait: tell them when either changes."""
         self._dirty = False
-        alerts = self.store.alerts
-        pending = sorted((alerts[i] for i in self._ids if i in alerts), key=lambda a: -a.last_ts)
-        before = [(a.id, a.count) for a in self.pending]
-        self.pending = pending
-        if [(a.id, a.count) for a in pending] != before:
+        self._pending = None
+        top = self.top()
+        shown = (self.count(),) if top is None else (self.count(), top.id, top.count, top.title, top.title_en, top.town)
+        if shown != self._shown:
+            self._shown = shown
             self.changed.emit()
-        if not pending:
+        if top is None:
             self._repeat.stop()
 
     def acknowledge(self, alert_id: int) -> None:
@@ -171,13 +195,12 @@ class RedAlertBanner(QWidget):
         self._on_center_changed()
 
     def _on_center_changed(self) -> None:
-        pending = self.center.pending
-        self.setVisible(bool(pending))
-        if not pending:
+        top, n = self.center.top(), self.center.count()
+        self.setVisible(top is not None)
+        if top is None:
             self._flash.stop()
             return
-        top = pending[0]
-        more = self.tr("（另有 %n 条）", "", len(pending) - 1) if len(pending) > 1 else ""
+        more = self.tr("（另有 %n 条）", "", n - 1) if n > 1 else ""
         self.label.setText(self.tr("红色告警") + f"  #{top.id}  {alert_title(top)} · "
                            f"{town_name(self.store, top.town)}{more}")
         self.ack.setEnabled(self.store.can("alert.ack"))
@@ -191,5 +214,6 @@ class RedAlertBanner(QWidget):
         self.style().polish(self)
 
     def acknowledge_top(self) -> None:
-        if self.center.pending and self.store.can("alert.ack"):
-            self.center.acknowledge(self.center.pending[0].id)
+        top = self.center.top()
+        if top is not None and self.store.can("alert.ack"):
+            self.center.acknowledge(top.id)

@@ -93,3 +93,27 @@ def test_banner_ack_greyed_out_without_permission(store: Any, sink: Any, qtbot: 
     assert not banner.ack.isEnabled()
     banner.acknowledge_top()
     assert sink.sent == []
+
+
+def test_many_red_alerts_newest_first_and_the_banner_counts_them(store: Any, sink: Any, qtbot: Any,
+                                                                  qapp: Any) -> None:
+    center = RedAlertCenter(store, sink)
+    win = _window(qtbot, RedAlertBanner(center, store))
+    changes: list[int] = []
+    center.changed.connect(lambda: changes.append(1))
+    for i in range(1, 301):  # a burst of reds, oldest first
+        push(store, "alert.upsert", alert(i, level=4, ts=1000 + i, title=f"火警{i}"))
+    tick(qapp)
+    assert [a.id for a in center.pending[:3]] == [300, 299, 298]
+    assert center.count() == 300
+    assert "火警300" in win.banner.label.text()
+    assert "299" in win.banner.label.text()
+    assert changes == [1]  # one change for the whole burst
+    push(store, "alert.upsert", alert(300, level=4, state="acknowledged", ts=1300))
+    push(store, "alert.upsert", alert(5, level=4, ts=5000, title="火警5", count=3))  # re-raised: now the newest
+    tick(qapp)
+    assert [a.id for a in center.pending[:2]] == [5, 299]
+    assert center.count() == 299
+    assert "火警5" in win.banner.label.text()
+    tick(qapp)
+    assert changes == [1, 1]  # nothing new: no repaint of the banners
