@@ -37,6 +37,10 @@ class ServiceConfig:
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_prefix: str = "ioc/v1"
+    # Shared subscription group: every service process on one store subscribes as
+    # $share/<group>/<prefix>/# and the broker hands each message to one of them. "" = a plain
+    # subscription (then each process would ingest every message).
+    mqtt_share_group: str = "ioc-sync"
     embedded_mqtt_fallback: bool = True  # no broker: run without MQTT, HTTP ingest still works
     ts_max_past_s: float = 7 * 24 * 3600
     ts_max_future_s: float = 300.0

@@ -1,5 +1,9 @@
 """MQTT door: subscribes to `{prefix}/#` on the broker (aiomqtt) and feeds the pipeline.
 
+Through a shared subscription, `$share/{mqtt_share_group}/{prefix}/#` (MQTT 5, and MQTT 3.1.1
+on Mosquitto 2 and most brokers): service processes on one store form one group and the broker
+delivers each message to only one of them, so nothing is ingested twice.
+
 Topics (docs/ingest.md):
     {prefix}/{domain}/{device_type}/{uid}/reading   {"key", "ts", "values"}        (device key)
     {prefix}/{domain}/batch                         {"credential", "readings": [...]} (bureau key)
@@ -63,6 +67,14 @@ class ByteBoundedQueue(asyncio.Queue):  # type: ignore[type-arg]
         return item
 
 
+def subscription(prefix: str, group: str) -> str:
+    """The topic filter to subscribe to. Raises ValueError for a group MQTT cannot carry."""
+    if (group and any(c in group for c in "/+#")) or group != group.strip() or "\x00" in group:
+        raise ValueError(f"mqtt_share_group {group!r}: a share name may not contain '/', '+', '#' "
+                         "or surrounding spaces")
+    return f"$share/{group}/{prefix}/#" if group else f"{prefix}/#"
+
+
 class MqttIngest:
     door = True  # started after, and stopped before, everything behind it (SyncService)
 
@@ -71,6 +83,7 @@ class MqttIngest:
         self.pipeline = pipeline
         self.registry = registry
         self.prefix = ctx.config.mqtt_prefix.strip("/")
+        self.topic_filter = subscription(self.prefix, ctx.config.mqtt_share_group)
         self.connected = asyncio.Event()
         self.messages = 0
         self.errors = 0
@@ -107,10 +120,18 @@ class MqttIngest:
                 async with aiomqtt.Client(cfg.mqtt_host, cfg.mqtt_port, identifier=ident[:64], keepalive=30,
                                           queue_type=ByteBoundedQueue, logger=_aiomqtt_log) as client:
                     queue = client._queue  # noqa: SLF001 - our ByteBoundedQueue, for its drop count
-                    await client.subscribe(f"{self.prefix}/#", qos=1)
+                    granted = await client.subscribe(self.topic_filter, qos=1)
+                    if _refused(granted) and self.topic_filter != f"{self.prefix}/#":
+                        # a broker without shared subscriptions: one process still ingests
+                        # everything once; several would each ingest it
+                        log.warning("MQTT broker refused the shared subscription %s; subscribing to %s/# "
+                                    "(run one service process per broker)", self.topic_filter, self.prefix)
+                        granted = await client.subscribe(f"{self.prefix}/#", qos=1)
+                    if _refused(granted):
+                        raise aiomqtt.MqttError(f"subscription to {self.prefix}/# refused")
                     self.connected.set()
                     delay = 0.5
-                    log.info("MQTT ingest subscribed to %s/# on %s:%s", self.prefix, cfg.mqtt_host, cfg.mqtt_port)
+                    log.info("MQTT ingest subscribed to %s on %s:%s", self.topic_filter, cfg.mqtt_host, cfg.mqtt_port)
                     async for msg in client.messages:
                         if not self.pipeline.has_room():
                             await self.pipeline.wait_room()  # the queue above fills meanwhile
@@ -170,6 +191,15 @@ class MqttIngest:
             return await p.ingest_async(readings, bureau=bureau, door="mqtt")
         p.reject_message("", DQReason.MALFORMED, "mqtt")
         return Outcome(rejected={DQReason.MALFORMED.value: 1})
+
+
+def _refused(granted: Any) -> bool:
+    """SUBACK: MQTT 3.1.1 grants a QoS per filter (0x80 = failure); MQTT 5 gives reason codes."""
+    for g in granted or ():
+        code = getattr(g, "value", g)
+        if isinstance(code, int) and code >= 0x80:
+            return True
+    return False
 
 
 def _json(payload: Any) -> Any:
