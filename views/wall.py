@@ -20,6 +20,7 @@ from views.context import ViewContext
 from views.window import HallWindow
 
 REBUILD_DEBOUNCE_MS = 400
+DESK_SIZE = (1600, 960)  # a desk window's first size where the screen is larger
 
 
 class WallManager(QObject):
@@ -67,11 +68,19 @@ class WallManager(QObject):
             win.showFullScreen()
             return
         g = self.ctx.settings.geometry.get(self._geometry_key(screen))
+        if g is not None and screen is not None and (g.w > screen.availableGeometry().width()
+                                                     or g.h > screen.availableGeometry().height()):
+            g = None  # saved on a bigger screen: it would hang off this one
         if g is not None and self._fits(g):
             win.setGeometry(g.x, g.y, g.w, g.h)
         elif screen is not None:
             avail = screen.availableGeometry()
-            win.resize(min(1600, avail.width()), min(960, avail.height()))
+            if avail.width() <= DESK_SIZE[0] or avail.height() <= DESK_SIZE[1]:
+                # a laptop screen: maximised, so the frame too stays on the screen
+                win.setGeometry(avail)
+                win.showMaximized()
+                return
+            win.resize(*DESK_SIZE)
             win.move(avail.center() - win.rect().center())
         win.show()
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -45,8 +45,27 @@ from widgets.common import (
     state_text,
     town_name,
 )
+from widgets.flow_layout import FlowLayout
 
 _ALL = "*"
+# A filter combo may shrink to this many characters (eliding the rest; the open list shows whole
+# names): a long bureau name in English must not make the bar, so the window, wider than the screen.
+COMBO_CHARS = 8
+
+
+class FilterCombo(QComboBox):
+    """Wants the width of its longest entry, but may be squeezed to COMBO_CHARS characters."""
+
+    def __init__(self, object_name: str) -> None:
+        super().__init__(objectName=object_name)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(COMBO_CHARS)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        base = super().sizeHint()  # frame and arrow around COMBO_CHARS characters
+        fm = self.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.itemText(i)) for i in range(self.count())), default=0)
+        return QSize(base.width() + max(widest - fm.horizontalAdvance("X") * COMBO_CHARS, 0), base.height())
 
 
 class AlertFeed(QWidget):
@@ -91,7 +110,7 @@ class AlertFeed(QWidget):
 
     # ---- building ------------------------------------------------------------------------
     def _build_filter_bar(self) -> None:
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps onto a second row rather than widening the window
         self.level_buttons: dict[int, QToolButton] = {}
         for lv in sorted(Level, reverse=True):
             b = QToolButton(text=level_text(lv), checkable=True, objectName=f"LevelToggle{lv.value}")
@@ -99,9 +118,9 @@ class AlertFeed(QWidget):
             b.toggled.connect(self._on_filter_edited)
             self.level_buttons[lv.value] = b
             bar.addWidget(b)
-        self.domain_box = QComboBox(objectName="DomainFilter")
-        self.town_box = QComboBox(objectName="TownFilter")
-        self.state_box = QComboBox(objectName="StateFilter")
+        self.domain_box = FilterCombo("DomainFilter")
+        self.town_box = FilterCombo("TownFilter")
+        self.state_box = FilterCombo("StateFilter")
         self.state_box.addItem(self.tr("未处理完"), "open")
         self.state_box.addItem(self.tr("全部状态"), _ALL)
         for s in AlertState:
@@ -117,7 +136,7 @@ class AlertFeed(QWidget):
         bar.addWidget(self.domain_box)
         bar.addWidget(self.town_box)
         bar.addWidget(self.state_box)
-        bar.addWidget(self.search, 1)
+        bar.addWidget(self.search)  # expanding: takes what is left of its row
         bar.addWidget(self.clear_btn)
         self.filter_bar = bar
         self._fill_choices()
@@ -135,6 +154,15 @@ class AlertFeed(QWidget):
             i = box.findData(current)
             box.setCurrentIndex(max(i, 0))
             box.blockSignals(False)
+        self._fit_popups()
+
+    def _fit_popups(self) -> None:
+        """The open list as wide as its longest name, however narrow the closed combo."""
+        for box in (self.domain_box, self.town_box, self.state_box):
+            fm = box.view().fontMetrics()
+            widest = max((fm.horizontalAdvance(box.itemText(i)) for i in range(box.count())), default=0)
+            box.view().setMinimumWidth(widest + 40)
+            box.updateGeometry()  # its preferred width changed with its entries
 
     def _build_table(self) -> None:
         t = QTableView(objectName="AlertTable")
@@ -160,7 +188,7 @@ class AlertFeed(QWidget):
         self.table = t
 
     def _build_actions(self) -> None:
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # buttons wrap; the status text takes the rest of the last row
         self.buttons: dict[str, QPushButton] = {}
         for aid in ("alert.ack", "alert.escalate", "alert.dispatch", "alert.resolve", "incident.open"):
             a = ACTIONS_BY_ID[aid]
@@ -168,7 +196,8 @@ class AlertFeed(QWidget):
             b.clicked.connect(lambda _c=False, x=aid: self.act(x))
             self.buttons[aid] = b
             bar.addWidget(b)
-        bar.addWidget(self.status, 1)
+        self.status.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.status)
         self.action_bar = bar
 
     def fit_columns(self) -> None:
@@ -181,6 +210,7 @@ class AlertFeed(QWidget):
         self._fitted_font = t.font().key()
         t.verticalHeader().setDefaultSectionSize(fm.height() + 8)
         self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(self.search.placeholderText()) + 44)
+        self._fit_popups()
         samples = {"level": ("红色", "Orange"), "state": ("已派遣 ⟰", "Acknowledged"),
                    "domain": ("消防救援支队", "Fire and Rescue"), "town": ("大岭山镇", "Dalingshan"),
                    "count": ("次数", "Count"), "last_ts": ("00-00 00:00:00",), "assignee": ("处置人", "operator")}

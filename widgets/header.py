@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.kpi import metric_value
@@ -16,6 +17,14 @@ from widgets.common import fmt_age, lang, role_text
 
 WEEKDAYS_ZH = "一二三四五六日"
 STALE_AFTER_S = 30.0  # online but nothing new for this long: the data age is shown
+
+
+class _OptionalLabel(QLabel):
+    """A header text that gives way: no minimum width, so it never widens the window; the
+    header hides it when its whole text does not fit (never a clipped half)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(0, super().minimumSizeHint().height())
 
 
 class HeaderBar(QWidget):
@@ -28,8 +37,10 @@ class HeaderBar(QWidget):
         self.store = store
         self.hall = QLabel(hall_name, objectName="HallName")
         self.clock = QLabel("", objectName="Clock")
-        self.date = QLabel("", objectName="Date")
-        self.weather = QLabel("", objectName="Weather")
+        self.date = _OptionalLabel("", objectName="Date")
+        self.weather = _OptionalLabel("", objectName="Weather")
+        # shown while the header has room for them, the weather going first
+        self._optional = (self.date, self.weather)
         self.user = QLabel("", objectName="UserLabel")
         self.conn = QLabel("", objectName="ConnState")
         self.mute = QPushButton(objectName="MuteButton", checkable=True)
@@ -55,6 +66,27 @@ class HeaderBar(QWidget):
     def _on_store_changed(self, *_: Any) -> None:
         self.refresh()
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_optional()
+
+    def _fit_optional(self) -> None:
+        """Show the date and the weather only when the rest leaves room for their whole text
+        (a laptop in English with the wall's big type has none for the weather)."""
+        lay = self.layout()
+        m = lay.contentsMargins()
+        items = [lay.itemAt(i).widget() for i in range(lay.count())]
+        fixed = [w for w in items if w is not None and w not in self._optional and not w.isHidden()]
+        room = self.width() - m.left() - m.right() - sum(w.sizeHint().width() for w in fixed) \
+            - lay.spacing() * max(len(fixed) - 1, 0)
+        for w in self._optional:
+            want = w.sizeHint().width() + lay.spacing()
+            show = bool(w.text()) and room >= want
+            if show:
+                room -= want
+            if w.isHidden() == show:
+                w.setVisible(show)
+
     def _on_store_metrics_changed(self, *_: Any) -> None:
         self._refresh_weather()
 
@@ -62,6 +94,7 @@ class HeaderBar(QWidget):
         """A window-level button (e.g. drills) in the header, left of the mute button."""
         lay = self.layout()
         lay.insertWidget(lay.indexOf(self.mute), w)
+        self._fit_optional()
 
     def set_hall_name(self, name: str) -> None:
         self.hall.setText(name)
@@ -115,6 +148,7 @@ class HeaderBar(QWidget):
         s = self.store.session
         self.user.setText(f"{s.display_name or s.user}" + (f" · {role_text(s.role)}" if s.role else "") if s.user else "")
         self._refresh_weather()
+        self._fit_optional()
 
     def _refresh_weather(self) -> None:
         tick = self.store.metrics
@@ -130,7 +164,10 @@ class HeaderBar(QWidget):
         pm25 = metric_value(tick, "pm25_avg")
         if pm25 is not None:
             parts.append(f"PM2.5 {pm25:.0f}")
-        self.weather.setText("  ".join(parts))
+        text = "  ".join(parts)
+        if text != self.weather.text():
+            self.weather.setText(text)
+            self._fit_optional()
 
     def event_names(self) -> dict[str, Any]:
         return {"hall": self.hall.text(), "conn": self.conn.text(), "mute": self.mute.text()}

@@ -178,6 +178,7 @@ class RedAlertBanner(QWidget):
         self.center, self.store = center, store
         self.label = QLabel(objectName="RedAlertText")
         self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setWordWrap(True)  # a long title takes a second line, never a wider window
         self.ack = QPushButton(self.tr("确认 (Ctrl+Enter)"), objectName="RedAlertAck")
         self.ack.clicked.connect(self.acknowledge_top)
         lay = QHBoxLayout(self)
