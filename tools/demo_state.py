@@ -1,6 +1,11 @@
 """A deterministic, plausible city state fed into a StateStore through the real inbound path
 (snapshot parts and protocol events), for screenshots, benchmarks and manual checks without a
 running service. Names and proportions come from the real catalogue and town table.
+
+With a city (demo_city(): a small synthetic CIM, the generator's sample of the town centres)
+the alerts and incidents sit in its buildings, as the simulator's devices do, and
+seed_city_cache() puts that city where the console's 3D view opens it from (its local cache),
+so the 3D panel shows a city without a service to download one from.
 """
 
 from __future__ import annotations
@@ -9,16 +14,24 @@ import asyncio
 import math
 import random
 import time
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from app.commandbus import CommandResult
 from app.store import Connection, SessionInfo, StateStore
-from citymodel.towns import TOWN_TABLE
+from citymodel.towns import TOWN_TABLE, TOWNS_BY_CODE
 from protocol.commands import PERMISSIONS
 from protocol.enums import Role
 from protocol.frames import Event
 from sync_service.catalog import DEVICE_TYPES, DOMAINS
 
+if TYPE_CHECKING:
+    from citymodel.buildings import BuildingTable
+
+DEMO_CITY_SEED = 2024
+DEMO_CITY_BUILDINGS = 40_000  # ~2 s to generate: the centres of the towns, enough to look like a city
+
+DEVICE_TYPES_BY_CODE = {t.code: t for t in DEVICE_TYPES}
 TITLES = [(t.domain, t.code, r["title_zh"], r["title_en"], r["metric"]) for t in DEVICE_TYPES for r in t.rules]
 
 
@@ -53,7 +66,60 @@ def session(role: Role = Role.OPERATOR, user: str = "operator") -> SessionInfo:
     return SessionInfo(user=user, display_name=user, role=role.value, permissions=PERMISSIONS[role])
 
 
-def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 400) -> dict[str, list[Any]]:
+def demo_city(n: int = DEMO_CITY_BUILDINGS, seed: int = DEMO_CITY_SEED) -> BuildingTable:
+    """A small synthetic CIM city (citymodel.generator), the same for the same arguments."""
+    from citymodel.generator import generate_city
+    return generate_city(seed, n)
+
+
+def seed_city_cache(directory: str | Path, table: BuildingTable, version: str | None = None) -> str:
+    """Write a city into a 3D-view cache directory (IOC_CITY_CACHE_DIR) the way the console's
+    loader does after a download, so a city view opens it at once. Returns its version."""
+    from citymodel.cache import CityCache
+    from views.city3d.loader import CityLoader
+    version = version or f"demo-{len(table)}"
+    CityLoader(RecordingSink(), CityCache(directory)).save(table, version)
+    return version
+
+
+def place_in_city(cols: dict[str, list[Any]], table: BuildingTable, seed: int = 7) -> None:
+    """Put the demo alerts in buildings of their towns and the incidents where they happen: the
+    dongcheng fire in a tall commercial building where the district is densest, the humen flood
+    at a building of that town."""
+    import numpy as np
+
+    from citymodel.buildings import USE_INDEX
+    from citymodel.towns import TOWN_TABLE as TOWNS
+    rnd = random.Random(seed + 1)  # its own stream: the alerts stay as they are without a city
+    codes = [t.code for t in TOWNS]
+    rows_of: dict[str, Any] = {c: np.flatnonzero(table.town == k) for k, c in enumerate(codes)}
+    for a in cols["alerts"]:
+        rows = rows_of.get(a["town"])
+        if rows is not None and len(rows):
+            a["building_id"] = int(table.id[rows[rnd.randrange(len(rows))]])
+    for inc in cols["incidents"]:
+        rows = rows_of.get(inc["town"])
+        if rows is None or not len(rows):
+            continue
+        if inc["domain"] == "fire":
+            # a tall commercial building in the thick of its town: the 3D view that flies to it
+            # shows a street of buildings around it, not a lone tower in a field
+            tall = rows[(table.use[rows] == USE_INDEX["commercial"]) & (table.height[rows] > 30)]
+            pool = tall if len(tall) else rows
+            near = [int((np.hypot(table.cx[rows] - table.cx[r], table.cy[rows] - table.cy[r]) < 300).sum())
+                    for r in pool]
+            row = int(pool[int(np.argmax(near))])
+            inc["building_id"] = int(table.id[row])
+            for a in cols["alerts"]:  # the incident's own alerts are in its building
+                if a["id"] in inc["alert_ids"]:
+                    a["building_id"] = inc["building_id"]
+        else:
+            row = int(rows[rnd.randrange(len(rows))])
+        inc["lon"], inc["lat"] = float(table.lon[row]), float(table.lat[row])
+
+
+def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 400,
+                         city: BuildingTable | None = None) -> dict[str, list[Any]]:
     rnd = random.Random(seed)
     now = now or time.time()
     towns = [dict(code=t.code, name_zh=t.name_zh, name_en=t.name_en, kind=t.kind, population=t.population,
@@ -64,6 +130,19 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
               for t in DEVICE_TYPES]
     weights = [t.population for t in TOWN_TABLE]
     out_alerts = [make_alert(i + 1, rnd, now - rnd.uniform(0, 6 * 3600), weights) for i in range(alerts)]
+    # the incidents' own alerts say what the incidents are about: the Dongcheng fire's three smoke
+    # alarms and a fire detector, the Humen river level (the first ids; the rest stay random)
+    story = [("dongcheng", "smoke_detector", "烟感报警", "Smoke alarm", "smoke", 4, "dispatched", 1500),
+             ("dongcheng", "smoke_detector", "烟感报警", "Smoke alarm", "smoke", 4, "dispatched", 1440),
+             ("dongcheng", "smoke_detector", "烟感报警", "Smoke alarm", "smoke", 4, "dispatched", 1380),
+             ("dongcheng", "fire_detector", "火灾报警", "Fire alarm", "alarm", 4, "dispatched", 1320),
+             ("humen", "water_level", "河道水位超警戒", "River level above warning", "level", 3, "acknowledged", 3700)]
+    for a, (town_code, dtype, zh, en, metric, level, state, age) in zip(out_alerts, story, strict=False):
+        town = TOWNS_BY_CODE[town_code]
+        a.update(level=level, state=state, domain=DEVICE_TYPES_BY_CODE[dtype].domain, town=town_code,
+                 title=f"{town.name_zh}{zh}", title_en=f"{en}, {town.name_en}", device_type=dtype,
+                 device_id=f"{dtype}-{a['id']:06d}", metric=metric, first_ts=now - age, last_ts=now - age + 60,
+                 updated_ts=now - age + 120, incident_id=1 if town_code == "dongcheng" else 2)
     stats = []
     for t in DEVICE_TYPES:
         for town in TOWN_TABLE:
@@ -83,11 +162,11 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
             c["alerts_open"] += 1
             c["alerts_red"] += a["level"] == 4
     incidents = [dict(id=1, title="东城街道某商业综合体火灾", level=4, state="active", domain="fire",
-                      town="dongcheng", alert_ids=[a["id"] for a in out_alerts[:3]],
+                      town="dongcheng", alert_ids=[a["id"] for a in out_alerts[:4]],
                       summary="3 个烟感与 1 个火灾探测器在 15 分钟内报警；消防救援站已出动 2 车。",
                       commander="leader", created_ts=now - 1800, created_by="operator", updated_ts=now - 120),
                  dict(id=2, title="虎门镇河道水位超警戒", level=3, state="open", domain="water", town="humen",
-                      alert_ids=[out_alerts[3]["id"]], created_ts=now - 3600, created_by="duty", updated_ts=now - 600)]
+                      alert_ids=[a["id"] for a in out_alerts[4:5]], created_ts=now - 3600, created_by="duty", updated_ts=now - 600)]
     tasks = [dict(id=1, incident_id=1, title="调派长安、虎门消防站各 1 车增援", domain="fire", state="proposed",
                   requires_approval=True, created_by="operator", created_ts=now - 300, updated_ts=now - 300,
                   description="现场火势蔓延至二层，请求增援。"),
@@ -97,9 +176,12 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
                              "unknown_device": 8},
               by_domain={"fire": {"out_of_range": 120, "stuck": 40}, "water": {"sentinel": 80, "auth_invalid": 30},
                          "urban": {"out_of_range": 110, "ts_future": 12}})
-    return {"towns": towns, "domains": domains, "device_types": dtypes, "alerts": out_alerts,
+    cols = {"towns": towns, "domains": domains, "device_types": dtypes, "alerts": out_alerts,
             "incidents": incidents, "tasks": tasks, "devices_stats": stats, "metrics": ticks, "dq": [dq],
             "focus": [dict(incident_id=1, by="leader", hall="decision", ts=now - 60)]}
+    if city is not None:
+        place_in_city(cols, city, seed)
+    return cols
 
 
 def make_alert(i: int, rnd: random.Random, ts: float, weights: list[int], level: int | None = None,
@@ -134,9 +216,11 @@ def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
             "towns": towns}
 
 
-def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERATOR, seed: int = 7) -> StateStore:
-    """Load a snapshot the way backend_client does: begin, parts, end."""
-    cols = snapshot_collections(alerts=alerts, seed=seed)
+def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERATOR, seed: int = 7,
+               city: BuildingTable | None = None) -> StateStore:
+    """Load a snapshot the way backend_client does: begin, parts, end. With a city, the alerts
+    and incidents are in its buildings (place_in_city)."""
+    cols = snapshot_collections(alerts=alerts, seed=seed, city=city)
     store.begin_snapshot(1000)
     for name, items in cols.items():
         for k in range(0, len(items), 500):
@@ -145,6 +229,13 @@ def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERAT
     store.set_session(session(role, role.value if role != Role.DUTY_OFFICER else "duty"))
     store.set_connection(Connection.ONLINE)
     return store
+
+
+def refocus(store: StateStore, incident_id: int = 1, by: str = "leader") -> None:
+    """The decision room puts an incident in focus (again), as a focus.set event: views that
+    follow focus bring it up (the 3D city flies to it)."""
+    store.apply_events([Event(seq=store.seq + 1, ts=time.time(), kind="focus.set",
+                              data={"incident_id": incident_id, "by": by, "hall": "decision", "ts": time.time()})])
 
 
 def alert_event(seq: int, alert: dict[str, Any]) -> Event:

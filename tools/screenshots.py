@@ -1,16 +1,26 @@
 """`make screenshots`: every shipped hall profile, every screen and page, in both languages and
 both themes, into docs/screenshots/ (PNG, 8-bit palette to stay small).
 
-Runs under Xvfb (make wraps it). The state comes from tools.demo_state through the store's real
-inbound path; no service needed. Wall screens are rendered at 1920x1080 and saved at 1280x720;
-the duty laptop at 1366x768.
+Runs under Xvfb with the xcb platform (make wraps it): the 3D city renders with OpenGL, which
+Qt's offscreen platform has not. The state comes from tools.demo_state through the store's real
+inbound path; no service needed. The 3D panels show a small synthetic city (demo_city) that the
+run writes into a temporary city cache (IOC_CITY_CACHE_DIR), from which the view opens it as it
+does on a console that downloaded the city before; the demo alerts and incidents are in its
+buildings. Wall screens are rendered at 1920x1080 and saved at 1280x720; the duty laptop at
+1366x768.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
@@ -34,20 +44,69 @@ def save_small(img: QImage, path: Path) -> None:
     pil.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(path, optimize=True)
 
 
-def settle(app: QApplication, rounds: int = 6) -> None:
+def settle(app: QApplication, rounds: int = 6, win: Any = None) -> None:
     from widgets.common import refresh_hub
     for _ in range(rounds):
         refresh_hub().tick.emit()
         app.processEvents()
+    for view in city_views(win):
+        # the view applies the store on its own 10 Hz timer and flies at 30 fps: let a camera
+        # flight end, then draw what is due now
+        end = time.monotonic() + 3.0
+        while view._fly is not None and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+        view._on_timer_tick()
+        view.render()
+        app.processEvents()
 
 
-def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) -> list[Path]:
+def city_views(win: Any) -> list[Any]:
+    if win is None:
+        return []
+    try:
+        from views.city3d.widget import CityView
+    except ImportError:  # no 3D stack: the hall shows its placeholder
+        return []
+    return [v for v in win.findChildren(CityView) if v.isVisible()]
+
+
+@contextmanager
+def demo_city_cache(n: int) -> Iterator[Any]:
+    """A temporary city cache holding the demo city, for the run's 3D views (never the user's
+    own cache). Yields the city (None with n=0: the views then say they are loading)."""
+    if n <= 0:
+        yield None
+        return
+    from tools.demo_state import demo_city, seed_city_cache
+    old = os.environ.get("IOC_CITY_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="ioc-shots-city-") as d:
+        table = demo_city(n)
+        seed_city_cache(d, table)
+        os.environ["IOC_CITY_CACHE_DIR"] = d
+        try:
+            yield table
+        finally:
+            if old is None:
+                os.environ.pop("IOC_CITY_CACHE_DIR", None)
+            else:
+                os.environ["IOC_CITY_CACHE_DIR"] = old
+
+
+def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str],
+          city_buildings: int = 40_000) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    with demo_city_cache(city_buildings) as city:
+        return _shoot(app, profile_ids, langs, themes, city)
+
+
+def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], themes: list[str],
+           city: Any) -> list[Path]:
     from app.halls import shipped_profiles
     from app.settings import ConsoleSettings
     from app.store import StateStore
     from protocol.enums import Role
-    from tools.demo_state import DemoSink, fill_store
+    from tools.demo_state import DemoSink, fill_store, refocus
     from views.context import ViewContext
     from views.theme import apply_language, apply_theme
     from views.window import HallWindow
@@ -64,7 +123,7 @@ def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) ->
             apply_language(app, lang)
             for theme in themes:
                 apply_theme(app, theme)
-                store = fill_store(StateStore(), role=role)
+                store = fill_store(StateStore(), role=role, city=city)
                 sink = DemoSink()
                 red = RedAlertCenter(store, sink)
                 red.sound.set_muted(True)
@@ -74,9 +133,14 @@ def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str]) ->
                     win = HallWindow(ctx, [si], kiosk=False)
                     win.resize(*size)
                     win.show()
+                    if city is not None and profile.follow_focus:
+                        # the decision room's focus arrives once the hall is up, as it would
+                        # live: the 3D city flies to the burning building
+                        settle(app, 2)
+                        refocus(store)
                     for page in range(len(screen.pages)):
                         win.show_screen(si, page)
-                        settle(app)
+                        settle(app, win=win)
                         img = win.grab().toImage()
                         if img.width() > 1400:
                             img = img.scaled(1280, 720, Qt.AspectRatioMode.KeepAspectRatio,
@@ -99,8 +163,10 @@ def main() -> int:
     ap.add_argument("--profile", nargs="*")
     ap.add_argument("--lang", nargs="*", default=["zh", "en"])
     ap.add_argument("--theme", nargs="*", default=["dark", "light"])
+    ap.add_argument("--city-buildings", type=int, default=40_000,
+                    help="size of the demo city in the 3D panels (0: none, they say 'loading')")
     a = ap.parse_args()
-    paths = shoot(a.profile, a.lang, a.theme)
+    paths = shoot(a.profile, a.lang, a.theme, a.city_buildings)
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths)} screenshots, {total / 1024:.0f} KiB, in {OUT}")
     return 0
