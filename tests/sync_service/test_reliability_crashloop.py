@@ -141,6 +141,9 @@ class Console:
                 self.outbox.pop(f["id"], None)
 
 
+MIN_KILLS = 20  # 0.5-3 s up + ~1.5 s restart per cycle: ~30 in 2 minutes on a quiet machine
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(420)  # longer than the suite's 300 s default: the run itself is minutes
 async def test_crash_loop_sigkill_every_0_5_to_3_s_for_2_min_at_1000_readings_per_s(tmp_path: Path) -> None:
@@ -157,7 +160,8 @@ async def test_crash_loop_sigkill_every_0_5_to_3_s_for_2_min_at_1000_readings_pe
     rnd = random.Random(2024)
     t_end = time.monotonic() + DURATION_S
     try:
-        while time.monotonic() < t_end:
+        # 2 minutes, and at least MIN_KILLS kills however slowly a loaded machine restarts
+        while time.monotonic() < t_end or kills < MIN_KILLS:
             await asyncio.sleep(rnd.uniform(0.5, 3.0))
             proc.kill()
             kills += 1
@@ -195,7 +199,7 @@ async def test_crash_loop_sigkill_every_0_5_to_3_s_for_2_min_at_1000_readings_pe
           f"({alert_events} alert events), client received {len(got)}: lost {lost}, duplicated {duplicated}; "
           f"{len(console.sent_ids)} commands, {len(not_once)} not applied exactly once, "
           f"{dup_results} answered as duplicates after a crash, {console.connects} connections")
-    assert kills >= DURATION_S / 6  # 0.5-3 s up + ~1.5 s restart per cycle (more under load)
+    assert kills >= MIN_KILLS
     assert feeder.accepted >= READINGS_PER_S * DURATION_S * 0.15  # up between kills
     assert alert_events > 0
     assert lost == 0
