@@ -114,7 +114,7 @@ async def test_stop_under_http_and_mqtt_flood_is_bounded_and_clean(sqlite_url: s
             await asyncio.gather(*floods)
             print(f"stop under flood: {took:.2f} s with {busy} readings pending, "
                   f"{sum(acked)} acknowledged over HTTP")
-            assert took < STOP_S + 2.0  # the budget, plus closing the store after it
+            assert took < STOP_S + 3.0  # the budget, plus the transaction in hand and closing the store
             assert await _stored(sqlite_url) >= sum(acked)  # every acknowledged reading is on disk
         bad = [r for r in rec.records if r.levelno >= logging.ERROR or r.exc_info]
         assert not bad, [f"{r.name}: {r.getMessage()}" for r in bad]
