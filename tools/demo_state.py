@@ -14,6 +14,7 @@ import asyncio
 import math
 import random
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -151,9 +152,16 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
             bad = int(total * rnd.uniform(0, 0.01))
             stats.append(dict(domain=t.domain, device_type=t.code, town=town.code, total=total,
                               online=total - off - bad, offline=off, faulty=bad))
-    ticks = [metrics_tick(now - 5 * (359 - k), k, rnd) for k in range(360)]
-    # the alert counts in the ticks match the demo alerts, as the service's would
+    n_ticks = 720  # the hour the console keeps (app.store.METRICS_HISTORY): 1 h charts are full
+    ticks = [metrics_tick(now - 5 * (n_ticks - 1 - k), k, rnd) for k in range(n_ticks)]
+    # the alert counts in the ticks match the demo alerts, as the service's would; before, the
+    # open and red counts climbed to them over the hour (red alerts piling up)
     open_ = [a for a in out_alerts if a["state"] in ("new", "acknowledged", "dispatched")]
+    n_open, n_red = len(open_), sum(1 for a in open_ if a["level"] == 4)
+    for k, t in enumerate(ticks):
+        share = k / (n_ticks - 1)
+        t["city"]["alerts_open"] = max(round(n_open * (0.86 + 0.14 * share) + wander(t["ts"], "open", 4.0)), 0)
+        t["city"]["alerts_red"] = round(n_red * (0.55 + 0.45 * share))
     for t in ticks[-3:]:
         t["city"]["alerts_open"] = len(open_)
         t["city"]["alerts_red"] = sum(1 for a in open_ if a["level"] == 4)
@@ -200,19 +208,49 @@ def daily(ts: float, phase: float = 0.0) -> float:
     return math.sin(2 * math.pi * ((ts / 86400.0) + phase))
 
 
+def _knot(key: str, n: int) -> float:
+    """A value in [-1, 1] for knot n of a series, the same on every run."""
+    return zlib.crc32(f"{key}:{n}".encode()) / 0x7FFFFFFF - 1.0
+
+
+def _smooth_noise(ts: float, key: str, step: float) -> float:
+    """Value noise: random knots every `step` seconds, joined by a cosine ease (no repeats)."""
+    n = math.floor(ts / step)
+    f = (1 - math.cos(math.pi * (ts / step - n))) / 2
+    return _knot(key, n) * (1 - f) + _knot(key, n + 1) * f
+
+
+def wander(ts: float, key: str, amp: float) -> float:
+    """A slow, irregular wobble within [-amp, amp] of its own per series (knots every 20 and
+    5 minutes): live ticks and the history answers share it, so they join up, and a 5 s tick
+    does not jump like white noise."""
+    return amp * (0.7 * _smooth_noise(ts, key, 1200.0) + 0.3 * _smooth_noise(ts, key + "/f", 300.0))
+
+
+# base, daily amplitude, phase and wobble of the city series (live ticks and readings.series)
+CITY_SERIES = {"pm25": (38.0, 12.0, 0.0, 1.5), "rain_1h": (18.0, 10.0, 0.3, 0.8), "level": (4.2, 0.6, 0.35, 0.05)}
+
+
+def city_value(metric: str, ts: float) -> float:
+    base, amp, phase, wob = CITY_SERIES.get(metric, (10.0, 3.0, 0.0, 0.3))
+    return base + amp * daily(ts, phase) + wander(ts, metric, wob)
+
+
 def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
     """Keys as the service's metrics.tick has them (sync_service/metrics.py)."""
     day = daily(ts)
-    towns = {t.code: {"pm25": round(38 + 14 * daily(ts, j / 34) + rnd.uniform(-4, 4), 1),
-                      "rain_1h": max(0.0, round(12 * daily(ts, j / 20) + rnd.uniform(-2, 2), 1)),
+    towns = {t.code: {"pm25": round(38 + 14 * daily(ts, j / 34) + wander(ts, "pm25:" + t.code, 3.0)
+                                    + rnd.uniform(-0.3, 0.3), 1),
+                      "rain_1h": max(0.0, round(12 * daily(ts, j / 20) + wander(ts, "rain:" + t.code, 1.5), 1)),
                       "alerts_open": 0, "alerts_red": 0}
              for j, t in enumerate(TOWN_TABLE)}
-    return {"ts": ts, "city": {"readings_per_s": round(330 + 40 * day + rnd.uniform(-15, 15), 1),
-                               "devices_online_pct": round(97.5 + day * 0.6, 2),
-                               "pm25_avg": round(38 + 12 * day + rnd.uniform(-1, 1), 1),
-                               "rain_1h_max": round(18 + 10 * daily(ts, 0.3) + rnd.uniform(-1, 1), 1),
-                               "water_level_max": round(4.2 + 0.6 * daily(ts, 0.35), 2),
-                               "alerts_open": 300 + k % 50, "alerts_red": 20 + k % 5},
+    return {"ts": ts, "city": {"readings_per_s": round(330 + 40 * day + wander(ts, "readings", 12.0)
+                                                       + rnd.uniform(-5, 5), 1),
+                               "devices_online_pct": round(97.5 + day * 0.6 + wander(ts, "online", 0.1), 2),
+                               "pm25_avg": round(city_value("pm25", ts) + rnd.uniform(-0.1, 0.1), 1),
+                               "rain_1h_max": round(city_value("rain_1h", ts), 1),
+                               "water_level_max": round(city_value("level", ts), 2),
+                               "alerts_open": 0, "alerts_red": 0},  # set from the demo alerts
             "towns": towns}
 
 
@@ -253,10 +291,9 @@ class DemoSink(RecordingSink):
             self.queries.append((name, args))
             now = time.time()
             step = max(int(args.get("bucket_s", 300)), 60)
-            base, amp, phase = {"pm25": (38.0, 12.0, 0.0), "rain_1h": (18.0, 10.0, 0.3),
-                                "level": (4.2, 0.6, 0.35)}.get(args.get("metric", ""), (10.0, 3.0, 0.0))
-            # the same daily curve as the live ticks, so history and live join up
-            pts = [[t, round(base + amp * daily(t, phase), 2)]
-                   for t in range(int(args["since_ts"]), int(now - 1800), step)]
+            metric = str(args.get("metric", ""))
+            # the same curve as the live ticks, so history and live join up
+            pts = [[t, round(city_value(metric, t), 2)]
+                   for t in range(int(args["since_ts"]), int(now - 3600), step)]
             return self._done(CommandResult(ok=True, data={"points": pts}))
         return super().query(name, args)
