@@ -119,8 +119,20 @@ def place_in_city(cols: dict[str, list[Any]], table: BuildingTable, seed: int = 
         inc["lon"], inc["lat"] = float(table.lon[row]), float(table.lat[row])
 
 
+# Incident and task texts are typed by people (no English field in the protocol): Chinese in the
+# demo, and these for English screenshots (incidents 1-2, then tasks 1-2).
+TYPED_EN: list[dict[str, str]] = [
+    {"title": "Fire in a shopping complex, Dongcheng",
+     "summary": "3 smoke detectors and 1 fire detector alarmed within 15 minutes; the fire station has sent 2 engines."},
+    {"title": "River above warning level, Humen"},
+    {"title": "Send one engine each from the Chang'an and Humen fire stations",
+     "description": "The fire has spread to the second floor; reinforcements requested."},
+    {"title": "Start Humen's level III flood emergency response"},
+]
+
+
 def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 400,
-                         city: BuildingTable | None = None) -> dict[str, list[Any]]:
+                         city: BuildingTable | None = None, lang: str = "zh") -> dict[str, list[Any]]:
     rnd = random.Random(seed)
     now = now or time.time()
     towns = [dict(code=t.code, name_zh=t.name_zh, name_en=t.name_en, kind=t.kind, population=t.population,
@@ -184,6 +196,9 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
                              "unknown_device": 8},
               by_domain={"fire": {"out_of_range": 120, "stuck": 40}, "water": {"sentinel": 80, "auth_invalid": 30},
                          "urban": {"out_of_range": 110, "ts_future": 12}})
+    if lang == "en":  # what the operators typed, as an English-speaking centre would have typed it
+        for item, texts in zip(incidents + tasks, TYPED_EN, strict=True):
+            item.update(texts)
     cols = {"towns": towns, "domains": domains, "device_types": dtypes, "alerts": out_alerts,
             "incidents": incidents, "tasks": tasks, "devices_stats": stats, "metrics": ticks, "dq": [dq],
             "focus": [dict(incident_id=1, by="leader", hall="decision", ts=now - 60)]}
@@ -249,16 +264,17 @@ def metrics_tick(ts: float, k: int, rnd: random.Random) -> dict[str, Any]:
                                "devices_online_pct": round(97.5 + day * 0.6 + wander(ts, "online", 0.1), 2),
                                "pm25_avg": round(city_value("pm25", ts) + rnd.uniform(-0.1, 0.1), 1),
                                "rain_1h_max": round(city_value("rain_1h", ts), 1),
-                               "water_level_max": round(city_value("level", ts), 2),
+                               "water_level_max": round(city_value("level", ts), 3),
                                "alerts_open": 0, "alerts_red": 0},  # set from the demo alerts
             "towns": towns}
 
 
 def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERATOR, seed: int = 7,
-               city: BuildingTable | None = None) -> StateStore:
+               city: BuildingTable | None = None, lang: str = "zh") -> StateStore:
     """Load a snapshot the way backend_client does: begin, parts, end. With a city, the alerts
-    and incidents are in its buildings (place_in_city)."""
-    cols = snapshot_collections(alerts=alerts, seed=seed, city=city)
+    and incidents are in its buildings (place_in_city); lang "en" types the incidents and tasks
+    in English."""
+    cols = snapshot_collections(alerts=alerts, seed=seed, city=city, lang=lang)
     store.begin_snapshot(1000)
     for name, items in cols.items():
         for k in range(0, len(items), 500):
@@ -293,7 +309,7 @@ class DemoSink(RecordingSink):
             step = max(int(args.get("bucket_s", 300)), 60)
             metric = str(args.get("metric", ""))
             # the same curve as the live ticks, so history and live join up
-            pts = [[t, round(city_value(metric, t), 2)]
+            pts = [[t, round(city_value(metric, t), 3)]
                    for t in range(int(args["since_ts"]), int(now - 3600), step)]
             return self._done(CommandResult(ok=True, data={"points": pts}))
         return super().query(name, args)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
+OVERSIZE: list[str] = []  # windows that came out bigger than their screen (a layout bug)
 
 
 def save_small(img: QImage, path: Path) -> None:
@@ -123,7 +124,7 @@ def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], t
             apply_language(app, lang)
             for theme in themes:
                 apply_theme(app, theme)
-                store = fill_store(StateStore(), role=role, city=city)
+                store = fill_store(StateStore(), role=role, city=city, lang=lang)
                 sink = DemoSink()
                 red = RedAlertCenter(store, sink)
                 red.sound.set_muted(True)
@@ -142,6 +143,9 @@ def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], t
                         win.show_screen(si, page)
                         settle(app, win=win)
                         img = win.grab().toImage()
+                        if (img.width(), img.height()) != size:  # the window outgrew its screen
+                            OVERSIZE.append(f"{pid} screen {si + 1} page {page + 1} {lang} {theme}: "
+                                            f"{img.width()}x{img.height()} for {size[0]}x{size[1]}")
                         if img.width() > 1400:
                             img = img.scaled(1280, 720, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation)
@@ -169,7 +173,9 @@ def main() -> int:
     paths = shoot(a.profile, a.lang, a.theme, a.city_buildings)
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths)} screenshots, {total / 1024:.0f} KiB, in {OUT}")
-    return 0
+    for line in OVERSIZE:
+        print("window bigger than its screen:", line, file=sys.stderr)
+    return 1 if OVERSIZE else 0
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ _installed: list[QTranslator] = []
 
 
 def stylesheet(theme: str) -> str:
+    """The theme's QSS; @STYLES@ in it names the styles folder (its images), because Qt reads
+    a url() in a style sheet relative to the working directory, not to the sheet."""
     name = theme if theme in THEMES else "dark"
-    return (importlib_resources.files("resources") / "styles" / f"{name}.qss").read_text(encoding="utf-8")
+    styles = importlib_resources.files("resources") / "styles"
+    return (styles / f"{name}.qss").read_text(encoding="utf-8").replace("@STYLES@", Path(str(styles)).as_posix())
 
 
 def apply_theme(app: QApplication, theme: str) -> None:

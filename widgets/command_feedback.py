@@ -21,7 +21,7 @@ from app.commandbus import CommandResult, CommandSink
 from app.notifications import NotificationManager
 from app.signals import Signal
 from app.store import StateStore
-from widgets.common import alert_title, on_done
+from widgets.common import alert_title, list_sep, on_done
 
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
@@ -105,7 +105,7 @@ def target_text(args: dict[str, Any], store: StateStore | None) -> str:
         text = translate("CommandFeedback", "告警 #{id}").format(id=args["alert_id"])
         return text + (translate("CommandFeedback", "「{title}」").format(title=alert_title(a)) if a is not None else "")
     if args.get("alert_ids"):
-        ids = "、".join(f"#{i}" for i in args["alert_ids"][:5]) + ("…" if len(args["alert_ids"]) > 5 else "")
+        ids = list_sep().join(f"#{i}" for i in args["alert_ids"][:5]) + ("…" if len(args["alert_ids"]) > 5 else "")
         return translate("CommandFeedback", "告警 {ids}").format(ids=ids)
     if "incident_id" in args and args["incident_id"] is not None:
         return translate("CommandFeedback", "事件 #{id}").format(id=args["incident_id"])

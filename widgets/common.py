@@ -33,6 +33,11 @@ def lang() -> str:
     return _state["lang"]
 
 
+def list_sep() -> str:
+    """The separator of a run-in list in the UI language: 、 in Chinese, a comma in English."""
+    return ", " if lang() == "en" else "、"
+
+
 def pick(zh: str, en: str) -> str:
     """Data-borne text (names from the service or a layout file) in the UI language."""
     return en if lang() == "en" and en else zh

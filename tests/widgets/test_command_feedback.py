@@ -81,7 +81,7 @@ def test_refusal_in_english(store: StateStore, sink: RecordingSink, qapp: Any) -
     sink.answers["incident.open"] = CommandResult(ok=False, error_code="not_found")
     tracker.send("incident.open", {"alert_ids": [7, 8]})
     assert got == ["Escalate · alert #7 “Smoke in Nancheng” refused: not allowed for your role or area",
-                   "Open incident · alerts #7、#8 refused: it does not exist or was deleted"]
+                   "Open incident · alerts #7, #8 refused: it does not exist or was deleted"]
     assert command_title("scenario.start") == "Start drill"
 
 

@@ -121,3 +121,18 @@ def test_every_text_colour_stands_out_from_its_background(name: str) -> None:
         assert worst >= 4.5, f"{name}: {sel} {colour.group(1)} on {against}: {worst:.2f}:1"
         checked += 1
     assert checked > 20
+
+
+
+@pytest.mark.parametrize("name", ["dark", "light"])
+def test_style_sheet_images_are_found(name: str) -> None:
+    """Images in the QSS (the combo arrow) are named by absolute path: Qt resolves a url() from
+    the working directory, so a relative one vanishes when the console starts elsewhere."""
+    from pathlib import Path
+    css = stylesheet(name)
+    assert "@STYLES@" not in css
+    urls = re.findall(r"url\(([^)]+)\)", css)
+    assert urls
+    for u in urls:
+        assert Path(u).is_absolute()
+        assert Path(u).is_file(), u
