@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 METRICS_HISTORY = 720  # ticks kept for sparklines and live trends (an hour at 5 s)
 DRAIN_CHECK_EVERY = 16  # paced application looks at the clock after this many events
+DRAIN_MIN_SHARE = 4  # a paced pass applies at least 1/4 of the queue, whatever its time budget
 
 
 class Connection(StrEnum):
@@ -241,11 +242,13 @@ class StateStore:
         return applied
 
     def drain(self, budget_s: float) -> bool:
-        """Apply queued events for about budget_s (checked every few events; at least a few are
-        applied), emit the signals for them, and say whether some are still queued."""
+        """Apply queued events for about budget_s (checked every few events), emit the signals
+        for them, and say whether some are still queued. At least a quarter of the queue is
+        applied whatever the budget: when the loop's passes are slow (a loaded machine) a fixed
+        slice per pass would fall behind the arrivals and the queue would only grow."""
         backlog = self._backlog
         if backlog:
-            self._apply_batch(_take(backlog), time.perf_counter() + budget_s)
+            self._apply_batch(_take(backlog), time.perf_counter() + budget_s, len(backlog) // DRAIN_MIN_SHARE)
         if not backlog and self._seq_after_backlog:
             self._seq = max(self._seq, self._seq_after_backlog)
             self._seq_after_backlog = 0
@@ -276,7 +279,7 @@ class StateStore:
             self.pacer()
         return n
 
-    def _apply_batch(self, events: Iterable[Event], deadline: float | None) -> tuple[int, bool]:
+    def _apply_batch(self, events: Iterable[Event], deadline: float | None, at_least: int = 0) -> tuple[int, bool]:
         touched: dict[str, set[Any]] = {}
         flags: set[str] = set()
         applied = 0
@@ -293,7 +296,8 @@ class StateStore:
                 # the batch nor the connection: skipped, counted and logged
                 self.bad_events += 1
                 log.warning("skipping event seq %s (%s): %s", ev.seq, ev.kind, exc)
-            if deadline is not None and applied % DRAIN_CHECK_EVERY == 0 and time.perf_counter() >= deadline:
+            if (deadline is not None and applied % DRAIN_CHECK_EVERY == 0 and applied >= at_least
+                    and time.perf_counter() >= deadline):
                 stopped = True
                 break
         if applied:
