@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from qasync import asyncSlot
 
 from app.commandbus import CommandResult
@@ -25,7 +25,7 @@ SLICE_MS = 6.0  # events applied per event-loop pass: ~200 alerts (the loop's ot
 
 class StorePacer(QObject):
     """Makes `store` paced (see app.store): events are queued as they arrive and applied from
-    a 1 ms timer, at most SLICE_MS per pass, with the loop free in between (paints, input, the
+    a zero-delay timer, about SLICE_MS per pass (more when a backlog built up, see drain), with the loop free in between (paints, input, the
     websocket) until the queue is empty. Order and exactly-once are the store's."""
 
     def __init__(self, store: StateStore, slice_ms: float = SLICE_MS, parent: QObject | None = None) -> None:
@@ -35,10 +35,7 @@ class StorePacer(QObject):
         self.slices = 0  # passes made (the benchmark and tests read it)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
-        # 1 ms, not 0: Qt runs zero-interval timers only when the loop is otherwise idle, and a
-        # busy loop (a burst on a loaded machine) starved the queue while it grew
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(1)
+        self.timer.setInterval(0)  # the next pass of the loop, after what is waiting now
         self.timer.timeout.connect(self._on_timer)
         store.pacer = self._schedule
 
