@@ -25,8 +25,9 @@ SLICE_MS = 6.0  # events applied per event-loop pass: ~200 alerts (the loop's ot
 
 class StorePacer(QObject):
     """Makes `store` paced (see app.store): events are queued as they arrive and applied from
-    a zero-delay timer, about SLICE_MS per pass (more when a backlog built up, see drain), with the loop free in between (paints, input, the
-    websocket) until the queue is empty. Order and exactly-once are the store's."""
+    a zero-delay timer, about SLICE_MS per pass (more when a backlog built up, see drain), with
+    the loop free in between (paints, input, the websocket) until the queue is empty. Order and
+    exactly-once are the store's."""
 
     def __init__(self, store: StateStore, slice_ms: float = SLICE_MS, parent: QObject | None = None) -> None:
         super().__init__(parent)
