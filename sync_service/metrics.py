@@ -5,7 +5,8 @@ Every TICK_S: one metrics.tick event (small: it goes to every console)
 and, only when they changed, devices.stats (the full health table) and dq.counts.
 City keys: readings_per_s, values_per_s, devices_total, devices_online_pct, devices_offline,
 devices_faulty, alerts_open, alerts_red/orange/yellow/blue, alerts_unacked, incident_candidates,
-pm25_avg, rain_1h_max, water_level_max, gas_pressure_min, ingest_pending, mqtt_dropped.
+pm25_avg, rain_1h_max, water_level_max, gas_pressure_min, ingest_pending, mqtt_dropped, alerts_pending
+and alerts_shed (the alert manager's backlog and what overload shed).
 Town keys (towns with data only): pm25, rain_1h, level, alerts_open, alerts_red.
 Readings come from the devices' last values in memory (online devices only); alert counts
 from the store (open alerts are few and indexed by state).
@@ -143,6 +144,7 @@ class Metrics:
             "devices_online_pct": reg.online_pct(), "devices_offline": offline, "devices_faulty": faulty,
             "alerts_open": len(rows), "ingest_pending": pipeline.pending if pipeline is not None else 0,
             "alerts_unacked": sum(1 for r in rows if r.state == AlertState.NEW.value and not r.silenced),
+            **getattr(self.ctx.components.get("alerts"), "indicators", dict)(),  # alerts_pending, alerts_shed
         }
         for key in _LEVEL_KEYS.values():
             city[key] = 0

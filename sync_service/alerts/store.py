@@ -13,6 +13,8 @@ candidate (counted in metrics.tick, listed in its "candidates").
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,8 @@ from sync_service.eventlog import NewEvent
 
 OPEN_STATES = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value, AlertState.DISPATCHED.value)
 MAX_NOTES = 100  # oldest system notes drop off; an alert's row stays small
+REPEAT_RUN = 3  # how far back among the trailing system notes a repeated note is looked for
+_TIMES = re.compile(r"×(\d+)")
 
 
 def group_key(building_id: int | None, town: str | None, kind: str | None) -> str:
@@ -86,24 +90,72 @@ def find_live(s: Session, dedup_key: str) -> Alert | None:
                      .order_by(Alert.id.desc()).limit(1)).first()
 
 
+def find_live_many(s: Session, keys: Iterable[str], chunk: int = 500) -> dict[str, Alert]:
+    """find_live for many sources in a few statements (the alert manager writes hundreds of
+    alerts per transaction)."""
+    keys = list(keys)
+    out: dict[str, Alert] = {}
+    for i in range(0, len(keys), chunk):
+        rows = s.scalars(select(Alert).where(Alert.dedup_key.in_(keys[i:i + chunk]),
+                                             Alert.state != AlertState.CLOSED.value).order_by(Alert.id))
+        for a in rows:
+            out[a.dedup_key] = a  # ascending ids: the newest wins, as in find_live
+    return out
+
+
 def add_note(a: Alert, by: str, ts: float, text: str) -> None:
     notes = list(a.notes or [])
     notes.append({"by": by, "ts": ts, "text": text})
     a.notes = notes[-MAX_NOTES:]  # a new list: SQLAlchemy sees the JSON column changed
 
 
-def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system",
-                reraise: bool = True) -> tuple[Alert, bool]:
+def times(text: str) -> int:
+    """How many occurrences a repeatable note counts ("×N" in it, else one)."""
+    m = _TIMES.search(text)
+    return int(m.group(1)) if m else 1
+
+
+def add_repeated_note(a: Alert, by: str, ts: float, kind: str, text: Callable[[int], str], n: int = 1) -> None:
+    """A note that a flapping source repeats (back to normal, raised again): if one of the same
+    kind (its text starts with `kind`) is among the last REPEAT_RUN notes, all by `by` (nobody
+    wrote in between), it is replaced by one at the end counting both. `text(n)` words it for n
+    occurrences. A flapping alarm adds to a count instead of pushing people's notes out."""
+    notes = list(a.notes or [])
+    for i in range(len(notes) - 1, max(-1, len(notes) - 1 - REPEAT_RUN), -1):
+        note = notes[i]
+        if note.get("by") != by:
+            break
+        if str(note.get("text", "")).startswith(kind):
+            n += times(str(note["text"]))
+            del notes[i]
+            break
+    notes.append({"by": by, "ts": ts, "text": text(n)})
+    a.notes = notes[-MAX_NOTES:]
+
+
+def raised_again(n: int) -> str:
+    return "再次触发 / raised again" if n == 1 else f"再次触发 ×{n} / raised again ×{n}"
+
+
+_LOOKUP: Any = object()  # raise_alert(live=...) not given: look the live alert up
+
+
+def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system", reraise: bool = True,
+                more: int = 0, first_ts: float | None = None, live: Alert | None = _LOOKUP) -> tuple[Alert, bool]:
     """Create the alert, or update the source's live one. Returns (alert, created).
-    reraise=False updates in place without counting a new occurrence (a level rise)."""
-    a = find_live(s, spec.dedup_key)
+    reraise=False updates in place without counting a new occurrence (a level rise).
+    Several raises folded into one (the alert manager): `more` occurrences counted after the
+    first, `first_ts` when the first was observed (spec.ts: the newest), `live` the source's
+    live alert already looked up (None: there is none)."""
+    a = find_live(s, spec.dedup_key) if live is _LOOKUP else live
+    start = first_ts or spec.ts or now
     if a is None:
         a = Alert(source=spec.source.value, level=spec.level, state=AlertState.NEW.value, domain=spec.domain,
                   town=spec.town, title=spec.title[:200], title_en=spec.title_en[:200], message=spec.message,
                   device_id=spec.device_id, device_type=spec.device_type, building_id=spec.building_id,
                   metric=spec.metric, value=spec.value, threshold=spec.threshold, lon=spec.lon, lat=spec.lat,
                   rule_id=spec.rule_id, dedup_key=spec.dedup_key, group_key=spec.group_key,
-                  first_ts=spec.ts or now, last_ts=spec.ts or now, count=1, escalations=0,
+                  first_ts=start, last_ts=spec.ts or now, count=1 + more, escalations=0,
                   silenced=spec.silenced, notes=[], external_id=spec.external_id, cap_xml=spec.cap_xml,
                   updated_ts=now, updated_by=by)
         s.add(a)
@@ -116,15 +168,14 @@ def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system",
         a.acknowledged_by = None
         a.acknowledged_ts = None
         a.escalations = 0
-        a.first_ts = spec.ts or now
+        a.first_ts = start
         a.level = spec.level
         a.silenced = spec.silenced
-        add_note(a, by, now, "再次触发 / raised again")
+        add_repeated_note(a, by, now, "再次触发", raised_again)
     else:
         a.level = max(a.level, spec.level)
         a.silenced = spec.silenced  # a re-raise after a silence ended is announced again
-    if reraise:
-        a.count = (a.count or 1) + 1
+    a.count = (a.count or 1) + int(reraise) + more
     a.last_ts = max(a.last_ts, spec.ts or now)
     a.value = spec.value if spec.value is not None else a.value
     a.threshold = spec.threshold if spec.threshold is not None else a.threshold

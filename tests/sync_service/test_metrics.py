@@ -40,6 +40,7 @@ async def test_tick_contents_stats_and_dq_only_when_changed(sqlite_url: str) -> 
         assert city["alerts_open"] == 4
         assert (city["alerts_red"], city["alerts_yellow"]) == (3, 1)
         assert city["alerts_unacked"] == 4
+        assert (city["alerts_pending"], city["alerts_shed"]) == (0, 0)  # all written, nothing shed
         assert tick["towns"]["songshanhu"]["pm25"] == 80.0
         assert tick["towns"]["nancheng"] == {"alerts_open": 3, "alerts_red": 3}
         assert tick["towns"]["hongmei"]["level"] == 4.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -134,15 +135,18 @@ async def test_alert_manager_stop_is_bounded_and_leaves_no_writer_behind(sqlite_
         reg = r.c["devices"]
         now = time.time()
         for i in range(20_000):
+            # 20,000 distinct alerts (50 rules x 400 detectors): changes to one alert would fold
             d = reg.devices[f"SD-{i % N_DEVICES}"]
-            up = i % 2 == 0
-            mgr.on_level_change(LevelChange(rule, d.pk, 0 if up else 4, 4 if up else 0, 0.9, now, 0.25, False))
+            r_i = dataclasses.replace(rule, id=rule.id + 1000 * (i // N_DEVICES))
+            mgr.on_level_change(LevelChange(r_i, d.pk, 0, 4, 0.9, now, 0.25, False))
+        assert mgr.pending == 20_000
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(mgr.stop(drain_s=5.0), timeout=0.2)
         assert mgr._task is None
-        assert mgr._queue == []
+        assert mgr.pending == 0
+        assert 0 < mgr.dropped_at_stop < 20_000
         mgr.on_level_change(LevelChange(rule, reg.devices["SD-1"].pk, 0, 4, 0.9, now, 0.25, False))
-        assert mgr._queue == []  # stopped: nothing is queued any more
+        assert mgr.pending == 0  # stopped: nothing is queued any more
         written = mgr.written
         await asyncio.sleep(0.3)
         assert mgr.written == written
