@@ -198,6 +198,23 @@ def confirm(parent: QWidget | None, title: str, text: str) -> bool:
     return confirm_hook["fn"](parent, title, text)
 
 
+def light_theme() -> bool:
+    """The laptop theme is on (colours painted in code pick their light-theme variant)."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    return app is not None and app.property("ioc_theme") == "light"
+
+
+# Warning and alarm text painted in code: the bright wall colours read on the dark theme, their
+# dark variants keep 4.5:1 on the light theme's white (yellow on white was about 1.4:1).
+STATUS_TEXT = {"dark": {"warn": QColor("#ffd54f"), "alarm": QColor("#ff8a65")},
+               "light": {"warn": QColor("#b45309"), "alarm": QColor("#c62828")}}
+
+
+def status_text_colour(kind: str) -> QColor:
+    return STATUS_TEXT["light" if light_theme() else "dark"][kind]
+
+
 def plot_font_px() -> int:
     """Tick and legend text for pyqtgraph plots (they do not follow QSS): large on the wall."""
     from PySide6.QtWidgets import QApplication

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QDialog,
     QHeaderView,
@@ -26,7 +26,15 @@ from app.commandbus import CommandResult, CommandSink
 from app.kpi import device_totals
 from app.selection import ViewState
 from app.store import StateStore
-from widgets.common import domain_name, fmt_time, on_done, pick, refresh_hub, town_name
+from widgets.common import (
+    domain_name,
+    fmt_time,
+    on_done,
+    pick,
+    refresh_hub,
+    status_text_colour,
+    town_name,
+)
 
 KeyRole = Qt.ItemDataRole.UserRole + 2
 
@@ -113,9 +121,9 @@ class DeviceHealth(QWidget):
         for col in range(1, 5):
             it.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if c["offline"]:
-            it.setForeground(3, QBrush(QColor("#ff8a65")))
+            it.setForeground(3, QBrush(status_text_colour("alarm")))
         if c["faulty"]:
-            it.setForeground(4, QBrush(QColor("#ffd54f")))
+            it.setForeground(4, QBrush(status_text_colour("warn")))
         return it
 
     def _on_tree_item_activated(self, item: QTreeWidgetItem, _col: int) -> None:

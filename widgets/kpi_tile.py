@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from app.kpi import KpiState, band, derived_value, kpi_state, trend
 from app.selection import ViewState
 from app.store import StateStore
-from widgets.common import pick, refresh_hub, scan_due, town_name
+from widgets.common import light_theme, pick, refresh_hub, scan_due, status_text_colour, town_name
 
 BAND_COLORS = {"ok": QColor("#43a047"), "warn": QColor("#fdd835"), "alarm": QColor("#e53935"),
                "none": QColor("#78909c")}
@@ -95,6 +95,8 @@ class KpiTile(QWidget):
         r = QRectF(self.rect()).adjusted(4, 4, -4, -4)
         fg = self.palette().windowText().color()
         colour = BAND_COLORS[self.state.band]
+        if light_theme() and self.state.band in ("warn", "alarm"):
+            colour = status_text_colour(self.state.band)  # the value is text: it must read on white
         p.setPen(QPen(colour, 3))
         p.setBrush(self.palette().base())
         p.drawRoundedRect(r, 8, 8)

@@ -136,3 +136,20 @@ def test_style_sheet_images_are_found(name: str) -> None:
     for u in urls:
         assert Path(u).is_absolute()
         assert Path(u).is_file(), u
+
+
+def test_warning_numbers_painted_in_code_read_on_their_theme(theme: str, city_store: Any, sink: Any, qtbot: Any,
+                                                             qapp: Any) -> None:
+    """Offline and faulty counts (device health) and a KPI value past its warning threshold are
+    painted in code, not QSS: on the light theme their colours were yellow and salmon on white."""
+    from widgets.common import status_text_colour
+    from widgets.device_health import DeviceHealth
+    for kind in ("warn", "alarm"):
+        for bg in PANEL_BG[theme]:
+            assert contrast(status_text_colour(kind), QColor(bg)) >= 4.5, (theme, kind, bg)
+    panel = DeviceHealth(city_store, sink)
+    qtbot.addWidget(panel)
+    panel.rebuild()
+    top = panel.tree.topLevelItem(0)
+    assert top.foreground(3).color() == status_text_colour("alarm")
+    assert top.foreground(4).color() == status_text_colour("warn")
