@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.commandbus import CommandResult
 from app.store import Connection, SessionInfo, StateStore
-from citymodel.towns import TOWN_TABLE, TOWNS_BY_CODE
+from citymodel.towns import TOWN_TABLE, TOWNS_BY_CODE, load_towns
 from protocol.commands import PERMISSIONS
 from protocol.enums import Role
 from protocol.frames import Event
@@ -135,8 +135,11 @@ def snapshot_collections(now: float | None = None, seed: int = 7, alerts: int = 
                          city: BuildingTable | None = None, lang: str = "zh") -> dict[str, list[Any]]:
     rnd = random.Random(seed)
     now = now or time.time()
-    towns = [dict(code=t.code, name_zh=t.name_zh, name_en=t.name_en, kind=t.kind, population=t.population,
-                  lon=113.75, lat=22.95) for t in TOWN_TABLE]
+    # at their real centres, as the service's town table has them (all at one point, the 3D
+    # view stacked every town's device cluster and label on Guancheng)
+    towns = [dict(code=t.code, name_zh=t.info.name_zh, name_en=t.info.name_en, kind=t.info.kind,
+                  population=t.info.population, lon=round(t.centroid[0], 5), lat=round(t.centroid[1], 5))
+             for t in load_towns()]
     domains = [dict(code=c, name_zh=zh, name_en=en) for c, zh, en in DOMAINS]
     dtypes = [dict(code=t.code, domain=t.domain, name_zh=t.name_zh, name_en=t.name_en, period_s=t.period_s,
                    metrics=[dict(name=m.name, unit=m.unit, min=m.min, max=m.max) for m in t.metrics])
