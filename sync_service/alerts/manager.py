@@ -81,12 +81,21 @@ class _Down:
     n: int = 1
 
 
-def _fold_up(a: _Up, b: _Up, *, restart: bool = False) -> _Up:
-    """a then b as one raise. restart: b re-opens what a's episode left resolved, so level and
-    first_ts are b's; else the alert stays open from a on: the higher level, a's first_ts."""
-    return _Up(b.level if restart else max(a.level, b.level), b.first_ts if restart else a.first_ts,
-               max(a.last_ts, b.last_ts), a.counts, a.more + int(b.counts) + b.more, b.ch, b.device, b.spec,
-               b.at, a.flaps + b.flaps, b.flap_value if b.flaps else a.flap_value)
+def _fold_into(a: _Up, b: _Up, *, restart: bool = False) -> None:
+    """a := a then b, as one raise (in place: a is the entry's own). restart: b re-opens what
+    a's episode left resolved, so level and first_ts are b's; else the alert stays open from a
+    on: the higher level, a's first_ts."""
+    if restart:
+        a.level, a.first_ts = b.level, b.first_ts
+    elif b.level > a.level:
+        a.level = b.level
+    if b.last_ts > a.last_ts:
+        a.last_ts = b.last_ts
+    a.more += int(b.counts) + b.more
+    a.ch, a.device, a.spec, a.at = b.ch, b.device, b.spec, b.at
+    if b.flaps:
+        a.flaps += b.flaps
+        a.flap_value = b.flap_value
 
 
 class _Pending:
@@ -106,19 +115,25 @@ class _Pending:
         self.changes += 1
         ops = self.ops
         last = ops[-1] if ops else None
-        if isinstance(op, _Down):
-            if isinstance(last, _Down):
+        if type(op) is _Down:
+            if type(last) is _Down:
                 # a second clear: at most a note on an alert the first left open (or nothing)
-                last.n, last.ts, last.value = last.n + op.n, max(last.ts, op.ts), op.value
+                last.n += op.n
+                last.value = op.value
+                if op.ts > last.ts:
+                    last.ts = op.ts
             else:
                 ops.append(op)
             return
-        self.tier = max(self.tier, min(op.level, int(Level.RED)))
-        if isinstance(last, _Up):
-            ops[-1] = _fold_up(last, op)  # exact: raise after raise only updates the open alert
+        assert type(op) is _Up
+        if op.level > self.tier:
+            self.tier = min(op.level, int(Level.RED))
+        if type(last) is _Up:
+            _fold_into(last, op)  # exact: raise after raise only updates the open alert
         else:
             ops.append(op)
-        self._fold_episodes()
+        if len(ops) >= 4:
+            self._fold_episodes()
 
     def _fold_episodes(self) -> None:
         """[.., C, Ra, Ca, Rb] -> [.., C, Rab] when that leaves the store in the same state.
@@ -130,20 +145,20 @@ class _Pending:
         with Rb's level and first_ts, exact while Ra's level is not above Rb's (else the
         acknowledged case would lose Ra's level: kept apart, at most two such episodes stay)."""
         ops = self.ops
-        while len(ops) >= 4 and isinstance(ops[-4], _Down):
+        while len(ops) >= 4 and type(ops[-4]) is _Down:
             ra, ca, rb = ops[-3], ops[-2], ops[-1]
-            if not isinstance(ra, _Up) or not isinstance(ca, _Down) or not isinstance(rb, _Up):
+            if type(ra) is not _Up or type(ca) is not _Down or type(rb) is not _Up:
                 break
             if not self.offline and ra.level > AUTO_RESOLVE_MAX_LEVEL:
-                merged = _fold_up(ra, rb)
+                restart = False
             elif self.offline or ra.level <= rb.level:
-                merged = _fold_up(ra, rb, restart=True)
+                restart = True
             else:
                 break
-            merged.flaps += ca.n
-            if not rb.flaps:
-                merged.flap_value = ca.value  # the newest clear folded in
-            ops[-3:] = [merged]
+            ra.flaps += ca.n
+            ra.flap_value = ca.value  # the newest clear so far (rb's own, if any, are newer)
+            _fold_into(ra, rb, restart=restart)
+            del ops[-2:]
 
 
 def rule_key(rule_id: int, uid: str) -> str:
@@ -427,17 +442,22 @@ class AlertManager:
 
     def _apply(self, s: Session, batch: list[_Pending]) -> tuple[None, list[NewEvent]]:
         now = time.time()
-        live = store.find_live_many(s, [e.key for e in batch])
-        touched: list[store.Alert] = []
+        live = store.load_live(s, [e.key for e in batch])
+        created: list[store.AlertRow] = []
+        updated: list[store.AlertRow] = []
+        touched: list[store.AlertRow] = []  # in the batch's order: orange and red first
         for e in batch:
             a = live.get(e.key)
+            was_live = a is not None
             changed = False
             kind = BACK_OFFLINE if e.offline else BACK
             for op in e.ops:
                 if isinstance(op, _Up):
                     assert op.spec is not None
-                    a, _ = store.raise_alert(s, op.spec, now, reraise=op.counts, more=op.more,
-                                             first_ts=op.first_ts, live=a)
+                    if a is None:
+                        a = store.new_row(op.spec, now, more=op.more, first_ts=op.first_ts)
+                    else:
+                        store.update_alert(a, op.spec, now, reraise=op.counts, more=op.more, first_ts=op.first_ts)
                     if op.flaps:
                         store.add_repeated_note(a, "system", now, kind,
                                                 _back_text(None if e.offline else op.flap_value), op.flaps)
@@ -452,5 +472,7 @@ class AlertManager:
                 a.updated_ts, a.updated_by = now, "system"
                 changed = True
             if changed and a is not None:
+                (updated if was_live else created).append(a)
                 touched.append(a)
+        store.save_rows(s, created, updated)
         return None, [store.event(a) for a in touched]

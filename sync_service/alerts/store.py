@@ -14,11 +14,13 @@ candidate (counted in metrics.tick, listed in its "candidates").
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import JSON, Boolean, Float, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from protocol.entities import Alert as AlertEntity
@@ -90,19 +92,6 @@ def find_live(s: Session, dedup_key: str) -> Alert | None:
                      .order_by(Alert.id.desc()).limit(1)).first()
 
 
-def find_live_many(s: Session, keys: Iterable[str], chunk: int = 500) -> dict[str, Alert]:
-    """find_live for many sources in a few statements (the alert manager writes hundreds of
-    alerts per transaction)."""
-    keys = list(keys)
-    out: dict[str, Alert] = {}
-    for i in range(0, len(keys), chunk):
-        rows = s.scalars(select(Alert).where(Alert.dedup_key.in_(keys[i:i + chunk]),
-                                             Alert.state != AlertState.CLOSED.value).order_by(Alert.id))
-        for a in rows:
-            out[a.dedup_key] = a  # ascending ids: the newest wins, as in find_live
-    return out
-
-
 def add_note(a: Alert, by: str, ts: float, text: str) -> None:
     notes = list(a.notes or [])
     notes.append({"by": by, "ts": ts, "text": text})
@@ -137,30 +126,37 @@ def raised_again(n: int) -> str:
     return "再次触发 / raised again" if n == 1 else f"再次触发 ×{n} / raised again ×{n}"
 
 
-_LOOKUP: Any = object()  # raise_alert(live=...) not given: look the live alert up
+def _new_values(spec: AlertSpec, now: float, by: str, more: int, first_ts: float | None) -> dict[str, Any]:
+    return dict(source=spec.source.value, level=spec.level, state=AlertState.NEW.value, domain=spec.domain,
+                town=spec.town, title=spec.title[:200], title_en=spec.title_en[:200], message=spec.message,
+                device_id=spec.device_id, device_type=spec.device_type, building_id=spec.building_id,
+                metric=spec.metric, value=spec.value, threshold=spec.threshold, lon=spec.lon, lat=spec.lat,
+                rule_id=spec.rule_id, dedup_key=spec.dedup_key, group_key=spec.group_key,
+                first_ts=first_ts or spec.ts or now, last_ts=spec.ts or now, count=1 + more, escalations=0,
+                silenced=spec.silenced, notes=[], external_id=spec.external_id, cap_xml=spec.cap_xml,
+                acknowledged_by=None, acknowledged_ts=None, assignee=None, incident_id=None,
+                updated_ts=now, updated_by=by)
 
 
-def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system", reraise: bool = True,
-                more: int = 0, first_ts: float | None = None, live: Alert | None = _LOOKUP) -> tuple[Alert, bool]:
+def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system",
+                reraise: bool = True) -> tuple[Alert, bool]:
     """Create the alert, or update the source's live one. Returns (alert, created).
-    reraise=False updates in place without counting a new occurrence (a level rise).
-    Several raises folded into one (the alert manager): `more` occurrences counted after the
-    first, `first_ts` when the first was observed (spec.ts: the newest), `live` the source's
-    live alert already looked up (None: there is none)."""
-    a = find_live(s, spec.dedup_key) if live is _LOOKUP else live
-    start = first_ts or spec.ts or now
+    reraise=False updates in place without counting a new occurrence (a level rise)."""
+    a = find_live(s, spec.dedup_key)
     if a is None:
-        a = Alert(source=spec.source.value, level=spec.level, state=AlertState.NEW.value, domain=spec.domain,
-                  town=spec.town, title=spec.title[:200], title_en=spec.title_en[:200], message=spec.message,
-                  device_id=spec.device_id, device_type=spec.device_type, building_id=spec.building_id,
-                  metric=spec.metric, value=spec.value, threshold=spec.threshold, lon=spec.lon, lat=spec.lat,
-                  rule_id=spec.rule_id, dedup_key=spec.dedup_key, group_key=spec.group_key,
-                  first_ts=start, last_ts=spec.ts or now, count=1 + more, escalations=0,
-                  silenced=spec.silenced, notes=[], external_id=spec.external_id, cap_xml=spec.cap_xml,
-                  updated_ts=now, updated_by=by)
+        a = Alert(**_new_values(spec, now, by, 0, None))
         s.add(a)
         s.flush()
         return a, True
+    update_alert(a, spec, now, by=by, reraise=reraise)
+    return a, False
+
+
+def update_alert(a: Any, spec: AlertSpec, now: float, *, by: str = "system", reraise: bool = True,
+                 more: int = 0, first_ts: float | None = None) -> None:
+    """The source raises again while its alert `a` (an Alert or an AlertRow) is not closed.
+    Several raises folded into one (the alert manager): `more` occurrences counted after the
+    first, `first_ts` when the first was observed (spec.ts: the newest)."""
     if a.state == AlertState.RESOLVED.value:
         # Re-fired after resolve: back to new (ALERT_TRANSITIONS allows it), to be acknowledged
         # again; escalation starts over.
@@ -168,7 +164,7 @@ def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system", 
         a.acknowledged_by = None
         a.acknowledged_ts = None
         a.escalations = 0
-        a.first_ts = start
+        a.first_ts = first_ts or spec.ts or now
         a.level = spec.level
         a.silenced = spec.silenced
         add_repeated_note(a, by, now, "再次触发", raised_again)
@@ -188,7 +184,120 @@ def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system", 
         a.external_id = spec.external_id
     a.updated_ts = now
     a.updated_by = by
-    return a, False
+
+
+# ---- many alerts per statement (the alert manager) ---------------------------------------------
+#
+# The manager writes hundreds of alerts per transaction on the store's writer thread while the
+# event loop keeps a core busy. Through the ORM each row is a statement or a fetch step, each
+# releasing Python's GIL and waiting up to a switch interval (5 ms) to get it back from the
+# busy loop: ~5 s for 500 alerts under an ingest flood against ~0.1 s idle. So alerts are
+# loaded and saved as plain AlertRows, on SQLite as ONE statement each (JSON in, JSON out, as
+# the readings writer does); elsewhere with Core executemany (the driver batches it).
+
+_TABLE: Any = Alert.__table__
+_COLS: tuple[str, ...] = tuple(c.name for c in _TABLE.columns)
+_DATA_COLS = tuple(c for c in _COLS if c != "id")
+_BOOL_COLS = frozenset(c.name for c in _TABLE.columns if isinstance(c.type, Boolean))
+_JSON_COLS = frozenset(c.name for c in _TABLE.columns if isinstance(c.type, JSON))
+_FLOAT_COLS = frozenset(c.name for c in _TABLE.columns if isinstance(c.type, Float))
+
+
+class AlertRow:
+    """An alerts row as a plain object: update_alert, add_repeated_note, transition and to_wire
+    work on it as on an Alert."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+    def values(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in _COLS}
+
+
+def new_row(spec: AlertSpec, now: float, *, by: str = "system", more: int = 0,
+            first_ts: float | None = None) -> AlertRow:
+    """A new alert for save_rows to insert (its id is given then)."""
+    return AlertRow({"id": None, **_new_values(spec, now, by, more, first_ts)})
+
+
+def _bulk_json(s: Session) -> bool:
+    # UPDATE ... FROM needs SQLite 3.33; JSON1 is built in since 3.38 and compiled in by most before
+    return s.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
+
+
+def _sel_json(col: str) -> str:
+    if col in _JSON_COLS:
+        return f"json({col})"
+    if col in _FLOAT_COLS:  # SQLite's JSON writes 15 digits; times and values need all 17
+        return f"CASE WHEN {col} IS NULL THEN NULL ELSE printf('%!.17g', {col}) END"
+    return col
+
+
+def _load_sql() -> str:
+    cols = ", ".join(_sel_json(c) for c in _COLS)
+    return (f"SELECT json_group_array(json_array({cols})) FROM (SELECT * FROM alerts "
+            "WHERE dedup_key IN (SELECT value FROM json_each(:keys)) AND state != 'closed' ORDER BY id)")
+
+
+def _extract(i: int) -> str:
+    return f"json_extract(u.value, '$[{i}]')"
+
+
+_LOAD = text(_load_sql())
+_UPDATE = text(f"UPDATE {_TABLE.name} SET " + ", ".join(f"{c} = {_extract(i + 1)}" for i, c in enumerate(_DATA_COLS))
+               + f" FROM json_each(:rows) AS u WHERE {_TABLE.name}.id = {_extract(0)}")
+_INSERT = text(f"INSERT INTO {_TABLE.name} ({', '.join(_DATA_COLS)}) SELECT "
+               + ", ".join(_extract(i) for i in range(len(_DATA_COLS))) + " FROM json_each(:rows) AS u ORDER BY u.key")
+_NEW_IDS = text("SELECT json_group_array(json_array(id, dedup_key)) FROM alerts WHERE id > :after")
+_CORE_UPDATE = (update(_TABLE).where(_TABLE.c.id == bindparam("b_id"))
+                .values({c: bindparam(f"b_{c}") for c in _DATA_COLS}))
+
+
+def load_live(s: Session, keys: Iterable[str]) -> dict[str, AlertRow]:
+    """The not-closed alert of each source that has one (newest), as AlertRows."""
+    keys = list(keys)
+    out: dict[str, AlertRow] = {}
+    if not keys:
+        return out
+    if _bulk_json(s):
+        raw = s.execute(_LOAD, {"keys": orjson.dumps(keys).decode()}).scalar()
+        for vals in orjson.loads(raw or "[]"):
+            row = dict(zip(_COLS, vals, strict=True))
+            for c in _BOOL_COLS:
+                row[c] = bool(row[c]) if row[c] is not None else None
+            for c in _FLOAT_COLS:
+                row[c] = float(row[c]) if row[c] is not None else None
+            out[row["dedup_key"]] = AlertRow(row)  # ascending ids: the newest wins, as in find_live
+        return out
+    for i in range(0, len(keys), 500):
+        for m in s.execute(select(_TABLE).where(_TABLE.c.dedup_key.in_(keys[i:i + 500]),
+                                                _TABLE.c.state != AlertState.CLOSED.value)
+                           .order_by(_TABLE.c.id)).mappings():
+            out[m["dedup_key"]] = AlertRow(dict(m))
+    return out
+
+
+def save_rows(s: Session, created: list[AlertRow], updated: list[AlertRow]) -> None:
+    """Insert `created` (giving them their ids) and write every column of `updated`."""
+    if _bulk_json(s):
+        if updated:
+            s.execute(_UPDATE, {"rows": orjson.dumps([[a.id] + [getattr(a, c) for c in _DATA_COLS]
+                                                      for a in updated]).decode()})
+        if created:
+            after = s.execute(text("SELECT coalesce(max(id), 0) FROM alerts")).scalar()
+            s.execute(_INSERT, {"rows": orjson.dumps([[getattr(a, c) for c in _DATA_COLS]
+                                                      for a in created]).decode()})
+            ids = {k: i for i, k in orjson.loads(s.execute(_NEW_IDS, {"after": after}).scalar() or "[]")}
+            for a in created:
+                a.id = ids[a.dedup_key]  # one new alert per source per call
+        return
+    if updated:
+        s.execute(_CORE_UPDATE, [{f"b_{c}": getattr(a, c) for c in _COLS} for a in updated])
+    if created:
+        ids = s.execute(insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True),
+                        [{c: getattr(a, c) for c in _DATA_COLS} for a in created]).scalars().all()
+        for a, i in zip(created, ids, strict=True):
+            a.id = i
 
 
 def can_transition(a: Alert, to: AlertState) -> bool:

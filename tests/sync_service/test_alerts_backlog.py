@@ -12,6 +12,7 @@ import random
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from protocol.enums import AlertState
@@ -85,10 +86,17 @@ async def _rows(r: Running, keys: list[str]) -> dict[str, Alert]:
     return await r.ctx.db.read(fn)
 
 
-async def test_folded_writes_leave_the_store_where_one_by_one_writes_do(sqlite_url: str) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """Both write paths: SQLite's one-statement JSON batches and PostgreSQL's executemany."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
+async def test_folded_writes_leave_the_store_where_one_by_one_writes_do(store_url: str) -> None:
     """Random level walks from every initial state: written change by change (the reference) and
     written folded (all at once, and with writes at random points in between) end in the same
     alert state, level, count, times, value."""
+    sqlite_url = store_url
     n_cases = 90
     rng = random.Random(20240611)
     devs = {**devices("SEQ", n_cases), **devices("ALL", n_cases), **devices("MIX", n_cases)}
@@ -172,8 +180,8 @@ def test_folding_keeps_an_entry_small_and_counts_everything() -> None:
         assert sum(int(op.counts) + op.more for op in ups) == raises  # every occurrence still counted
 
 
-async def test_a_flapping_red_alarm_counts_its_returns_in_one_note(sqlite_url: str) -> None:
-    async with running(sqlite_url, escalate_after_s=NO_ESCALATION) as r:
+async def test_a_flapping_red_alarm_counts_its_returns_in_one_note(store_url: str) -> None:
+    async with running(store_url, escalate_after_s=NO_ESCALATION) as r:
         mgr: AlertManager = r.c["alerts"]
         rule, d = smoke_rule(r), r.c["devices"].devices["SD-1"]
         t = time.time() - 100
