@@ -50,6 +50,7 @@ SOAK_ENV = "IOC_BENCH_UI_SOAK_MIN"
 SOAK_MIN_DEFAULT = 2.0
 SOAK_ID_SPACE = 20_000
 _KEEP: list[Any] = []  # Qt helpers that must live as long as the run
+_KEEP_CLASSES: dict[str, type] = {}  # Qt classes made once (imports stay lazy)
 
 
 def _app() -> Any:
@@ -81,6 +82,7 @@ class _Probe:
 
     def stop(self) -> float:
         self.timer.stop()
+        self.timer.timeout.disconnect(self._on_timeout)  # no timer <-> probe cycle left behind
         return max(self.max_gap - self.period, 0.0)
 
     def _on_timeout(self) -> None:
@@ -237,7 +239,13 @@ class _Feed:
         self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE)
         assert self.proc.stdout is not None
         self.fd = self.proc.stdout.fileno()
-        first = self.proc.stdout.readline()  # blocks until the feed process has started
+        # byte by byte: a buffered readline would read ahead into the frames that os.read gets
+        first = b""
+        while not first.endswith(b"\n"):  # blocks until the feed process has started
+            byte = os.read(self.fd, 1)
+            if not byte:
+                break
+            first += byte
         if first != b"READY\n":
             self.proc.kill()
             raise RuntimeError(f"the feed process did not start: {first!r}")
@@ -271,6 +279,7 @@ class _Feed:
 
     def stop(self) -> None:
         self.notifier.setEnabled(False)
+        self.notifier.activated.disconnect(self._on_readable)  # no notifier <-> feed cycle left behind
         if self.proc.poll() is None:
             self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -278,24 +287,41 @@ class _Feed:
         self.proc.stdout.close()
 
 
+def _paint_watch(model: Any, visible: dict[int, float]) -> Any:
+    """An event filter on the table's viewport: at each paint, the rows applied since the last
+    one became visible. (A class made per call would be a reference cycle, and cycles older
+    than a second are frozen by the collector tuning, not collected: the bench must not leak
+    what it measures.)"""
+    from PySide6.QtCore import QEvent, QObject
+
+    cls = _KEEP_CLASSES.get("PaintWatch")
+    if cls is None:
+        class PaintWatch(QObject):
+            model: Any = None
+            visible: dict[int, float] | None = None
+
+            def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802 - Qt override
+                m, vis = self.model, self.visible
+                if ev.type() == QEvent.Type.Paint and m is not None and vis is not None and m.applied_at:
+                    now = time.monotonic()
+                    for aid in m.applied_at:
+                        vis.setdefault(aid, now)
+                    m.applied_at.clear()
+                return False
+        cls = _KEEP_CLASSES["PaintWatch"] = PaintWatch
+    watch = cls()
+    watch.model, watch.visible = model, visible
+    return watch
+
+
 def _burst(seconds: float, store: Any, win: Any, id_space: int | None = None,
            metrics_every_s: float | None = None) -> dict[str, Any]:
-    from PySide6.QtCore import QEvent, QObject
     feed = win.panel("alert_feed")
     model = feed.model
     model.track_visibility = True
     model.applied_at.clear()
     visible: dict[int, float] = {}
-
-    class PaintWatch(QObject):
-        def eventFilter(self, obj: Any, ev: Any) -> bool:  # noqa: N802 - Qt override
-            if ev.type() == QEvent.Type.Paint and model.applied_at:
-                now = time.monotonic()
-                for aid in model.applied_at:
-                    visible.setdefault(aid, now)
-                model.applied_at.clear()
-            return False
-    watch = PaintWatch()
+    watch = _paint_watch(model, visible)
     feed.table.viewport().installEventFilter(watch)
     src = _Feed(store, seconds, id_space, metrics_every_s)
     t0 = time.perf_counter()
@@ -309,6 +335,7 @@ def _burst(seconds: float, store: Any, win: Any, id_space: int | None = None,
     stall = probe.stop()
     src.stop()
     feed.table.viewport().removeEventFilter(watch)
+    watch.model, watch.visible = None, None
     model.track_visibility = False
     model.applied_at.clear()
     sent = src.sent
@@ -387,6 +414,7 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
     warmup_s = total_s * 0.2
     proc = psutil.Process()
     frozen_start = gc.get_freeze_count()
+    objects_after_warmup: int | None = None  # Python objects the collector knows (frozen too)
     samples: list[tuple[float, float]] = []
     stalls: list[float] = []
     events = 0
@@ -396,6 +424,8 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
         events += b["events"]
         stalls.append(b["max_stall_ms"])
         samples.append((time.perf_counter() - t0, proc.memory_info().rss / 2**20))
+        if objects_after_warmup is None and samples[-1][0] >= warmup_s:
+            objects_after_warmup = len(gc.get_objects()) + gc.get_freeze_count()
         if os.environ.get(SOAK_ENV):  # a long run says how far it is
             print(f"  soak {samples[-1][0] / 60:5.1f} min  rss {samples[-1][1]:7.1f} MB  "
                   f"max stall {b['max_stall_ms']} ms", flush=True)
@@ -410,6 +440,8 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
             "rss_slope_mb_per_10min": round(slope_per_10min(after), 2),
             "soak_max_stall_ms": stalls[-1], "soak_median_round_max_stall_ms": stalls[len(stalls) // 2],
             "gc_frozen_objects_start": frozen_start, "gc_frozen_objects_end": gc.get_freeze_count(),
+            "py_objects_after_warmup": objects_after_warmup,
+            "py_objects_end": len(gc.get_objects()) + gc.get_freeze_count(),
             "alerts_in_store": len(store.alerts)}
 
 
