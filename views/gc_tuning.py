@@ -11,25 +11,47 @@ of 10 (it then holds ~3k objects, 3-4 ms), and every FREEZE_EVERY_S the survivor
 into the permanent generation (gc.freeze) so the oldest generation never holds more than about
 a second of survivors (a full collection stays near 10 ms) and the alerts already kept are
 never walked again. The cost is that reference cycles that become garbage after they were
-frozen are never collected; the state objects (pydantic models, dicts) make none, and
-bench_ui's long run (`--ui-soak-minutes`) checks that memory does not keep growing.
+frozen are not collected by the young collections: the state objects (pydantic models, dicts)
+make none, but closures, classes made at run time and exceptions kept with their tracebacks do.
+So at most every DEFROST_EVERY_S, when the console is quiet (fewer than QUIET_EVENTS_PER_S
+events applied over the last QUIET_S, nothing queued), everything is unfrozen, collected once
+and frozen again: one pause of a few hundred ms with 100k alerts, at a quiet moment, instead of
+memory that creeps up over days on a wall that never restarts. bench_ui's soak
+(`--ui-soak-minutes`) checks that memory does not keep growing under a burst.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
+import time
 
 from PySide6.QtCore import QObject, QTimer
 
 from app.store import StateStore
 
+log = logging.getLogger(__name__)
+
 FREEZE_EVERY_S = 1.0
 YOUNG_PER_MIDDLE = 3  # CPython's default is 10
+DEFROST_EVERY_S = 1800.0
+QUIET_S = 30.0
+QUIET_EVENTS_PER_S = 20.0
 
 
 def freeze() -> None:
     gc.collect(1)  # young garbage goes first; survivors are long-lived state
     gc.freeze()
+
+
+def defrost() -> int:
+    """Collect everything once, frozen objects included, then freeze the survivors again.
+    Returns how many objects were unreachable."""
+    gc.unfreeze()
+    try:
+        return gc.collect()
+    finally:
+        gc.freeze()
 
 
 def tune_thresholds() -> None:
@@ -44,8 +66,30 @@ class GcTuning(QObject):
         self.timer = QTimer(self, interval=int(FREEZE_EVERY_S * 1000))
         self.timer.timeout.connect(freeze)
         self.timer.start()
+        self.store = store
+        self.defrosts = 0
+        self.last_defrost = time.monotonic()
+        self._window = (time.monotonic(), store.seq if store is not None else 0)
+        self.quiet_timer = QTimer(self, interval=int(QUIET_S * 1000))
+        self.quiet_timer.timeout.connect(self.maybe_defrost)
+        self.quiet_timer.start()
         if store is not None:
             store.reset.connect(self._on_store_reset)
+
+    def maybe_defrost(self) -> bool:
+        """Called every QUIET_S: defrost if it is due and the last QUIET_S were quiet."""
+        now = time.monotonic()
+        seq = self.store.seq if self.store is not None else 0
+        (t0, seq0), self._window = self._window, (now, seq)
+        rate = (seq - seq0) / max(now - t0, 1e-3)
+        busy = self.store is not None and self.store.backlog > 0
+        if now - self.last_defrost < DEFROST_EVERY_S or rate >= QUIET_EVENTS_PER_S or busy:
+            return False
+        t = time.perf_counter()
+        n = defrost()
+        self.last_defrost, self.defrosts = now, self.defrosts + 1
+        log.info("quiet-time full collection: %d unreachable objects, %.0f ms", n, (time.perf_counter() - t) * 1000)
+        return True
 
     def _on_store_reset(self) -> None:
         freeze()

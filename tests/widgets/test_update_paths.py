@@ -47,3 +47,42 @@ def test_gc_tuning_keeps_the_middle_generation_small_and_freezes_survivors(qapp:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_quiet_console_collects_frozen_cycles_now_and_then(qapp: Any, monkeypatch: Any) -> None:
+    import weakref
+
+    from app.store import StateStore
+    from views import gc_tuning
+    before = gc.get_threshold()
+    clock = [1000.0]
+    monkeypatch.setattr(gc_tuning.time, "monotonic", lambda: clock[0])
+    try:
+        store = StateStore()
+        tuning = gc_tuning.GcTuning(store)
+        tuning.timer.stop()
+        tuning.quiet_timer.stop()
+
+        class Node:
+            pass
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # type: ignore[attr-defined]  # a cycle...
+        alive = weakref.ref(a)
+        gc_tuning.freeze()  # ...frozen while in use (the 1 s freeze), then dropped
+        del a, b
+        gc.collect()
+        assert alive() is not None  # frozen garbage: the ordinary collections do not see it
+        clock[0] += gc_tuning.DEFROST_EVERY_S - gc_tuning.QUIET_S
+        assert not tuning.maybe_defrost()  # not due yet
+        clock[0] += gc_tuning.QUIET_S
+        store.seq += int(gc_tuning.QUIET_S * 100)  # 100 events/s over the last window: not now
+        assert not tuning.maybe_defrost()
+        clock[0] += gc_tuning.QUIET_S  # then a quiet window
+        store.seq += 10
+        assert tuning.maybe_defrost()
+        assert alive() is None
+        assert tuning.defrosts == 1
+        assert gc.get_freeze_count() > 0  # the survivors are frozen again
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
