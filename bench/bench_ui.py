@@ -117,7 +117,7 @@ def _build_window() -> tuple[Any, Any, Any]:
     store = fill_store(StateStore(), alerts=1000)
     from views.gc_tuning import GcTuning, freeze
     freeze()  # as the console does after a snapshot and then periodically (views.gc_tuning)
-    _KEEP.append(GcTuning())
+    _KEEP.append(GcTuning(store))  # as the console (views.shell): quiet-time defrost needs the store
     _KEEP.append(StorePacer(store))  # as the console (views.shell): events applied in slices
     sink = RecordingSink()
     red = RedAlertCenter(store, sink)
