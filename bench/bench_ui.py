@@ -442,6 +442,7 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
             "gc_frozen_objects_start": frozen_start, "gc_frozen_objects_end": gc.get_freeze_count(),
             "py_objects_after_warmup": objects_after_warmup,
             "py_objects_end": len(gc.get_objects()) + gc.get_freeze_count(),
+            "gc_quiet_defrosts": sum(getattr(k, "defrosts", 0) for k in _KEEP),
             "alerts_in_store": len(store.alerts)}
 
 
