@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QTableView,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -31,7 +30,7 @@ from app.commandbus import CommandResult, CommandSink
 from app.selection import ViewState
 from app.store import StateStore
 from protocol.enums import AlertState, Level
-from widgets.alert_feed_delegate import AlertRowDelegate
+from widgets.alert_feed_delegate import AlertRowDelegate, AlertTableView
 from widgets.alert_model import AlertTableModel
 from widgets.command_feedback import error_text
 from widgets.common import (
@@ -165,7 +164,7 @@ class AlertFeed(QWidget):
             box.updateGeometry()  # its preferred width changed with its entries
 
     def _build_table(self) -> None:
-        t = QTableView(objectName="AlertTable")
+        t = AlertTableView(objectName="AlertTable")  # paints its visible cells in one pass
         t.setModel(self.model)
         # paints from the model's cached rows: half the cost of the standard delegate per repaint
         t.setItemDelegate(AlertRowDelegate(self.model, t))

@@ -59,13 +59,14 @@ _ALIGNMENT = tuple(_CENTRED if c in ("level", "count", "last_ts") else None for 
 class RowView:
     """What the table shows of one alert version: texts per column and its styling."""
 
-    __slots__ = ("alert", "texts", "level_bg", "level_fg", "bold")
+    __slots__ = ("alert", "texts", "level_bg", "level_fg", "level_fg_colour", "bold")
 
     def __init__(self, alert: Alert, texts: tuple[str, ...], level_bg: QBrush, level_fg: QBrush, bold: bool) -> None:
         self.alert = alert
         self.texts = texts
         self.level_bg = level_bg
         self.level_fg = level_fg
+        self.level_fg_colour = level_fg.color()
         self.bold = bold
 
 

@@ -237,34 +237,61 @@ def test_row_texts_follow_the_language(store: Any, qapp: Any) -> None:
     assert m.data(m.index(0, 2), Qt.ItemDataRole.DisplayRole) == "alert 1"
 
 
-def test_row_delegate_paints_what_the_standard_delegate_paints(store: Any, sink: Any, qtbot: Any,
-                                                               qapp: Any) -> None:
+def test_one_pass_table_paints_what_qtableview_and_the_standard_delegate_paint(store: Any, sink: Any, qtbot: Any,
+                                                                               qapp: Any) -> None:
+    from PySide6.QtCore import QItemSelectionModel
     from PySide6.QtWidgets import QStyledItemDelegate
 
     from views.theme import apply_theme
-    from widgets.alert_feed_delegate import AlertRowDelegate
+    from widgets.alert_feed_delegate import AlertRowDelegate, AlertTableView
     old_sheet, old_theme = qapp.styleSheet(), qapp.property("ioc_theme")
-    apply_theme(qapp, "dark")  # the wall's style sheet: fonts, colours, selection
+    apply_theme(qapp, "dark")  # the wall's style sheet: fonts, colours, selection, grid
     try:
         _load(store, [alert(i, level=1 + i % 4, state="acknowledged" if i % 3 else "new",
-                            title=f"很长的告警标题，窄的列里要省略 {i}" if i % 2 else f"告警 {i}") for i in range(1, 40)])
+                            title=f"很长的告警标题，窄的列里要省略 {i}" if i % 2 else f"告警 {i}") for i in range(1, 80)])
         feed = AlertFeed(store, sink)
         qtbot.addWidget(feed)
         feed.resize(1200, 700)
         feed.show()
         tick(qapp)
-        push(store, "alert.upsert", alert(99, level=2, title="新的一条"))  # highlighted as new
+        for i, lv in ((97, 4), (98, 4), (99, 2)):  # highlighted as new, two of them on top
+            push(store, "alert.upsert", alert(i, level=lv, title=f"新的一条 {i}"))
         tick(qapp)
-        feed.table.setColumnWidth(4, 40)  # the town is elided
-        assert feed.select_alert(5)
-        feed.table.setFocus()
-        tick(qapp)
-        assert isinstance(feed.table.itemDelegate(), AlertRowDelegate)
-        ours = feed.table.viewport().grab().toImage()
-        feed.table.setItemDelegate(QStyledItemDelegate(feed.table))
-        tick(qapp)
-        standard = feed.table.viewport().grab().toImage()
-        assert ours == standard
+        table = feed.table
+        assert isinstance(table, AlertTableView)
+        table.setColumnWidth(4, 40)  # the town is elided
+        ours = table.itemDelegate()
+        assert isinstance(ours, AlertRowDelegate)
+        cells: list[int] = []
+        static_text = ours.static_text  # every cell's text comes from here on the one-pass path
+        ours.static_text = lambda *a, **k: (cells.append(1), static_text(*a, **k))[1]  # type: ignore[method-assign]
+
+        def same_as_standard(what: str) -> None:
+            tick(qapp)
+            cells.clear()
+            mine = table.viewport().grab().toImage()
+            assert len(cells) > 50, what  # the one-pass paint drew the cells
+            table.setItemDelegate(QStyledItemDelegate(table))  # QTableView's own paint, Qt's delegate
+            tick(qapp)
+            standard = table.viewport().grab().toImage()
+            table.setItemDelegate(ours)
+            assert mine == standard, what
+
+        assert feed.select_alert(feed.model.ids()[3])  # near the top: the new rows are in view
+        table.setFocus()
+        assert table.verticalHeader().visualIndexAt(0) == 0
+        same_as_standard("selected current row with focus, new rows highlighted")
+        sm = table.selectionModel()
+        for r in (7, 8, 9):
+            sm.select(feed.model.index(r, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        sm.select(feed.model.index(12, 3), QItemSelectionModel.SelectionFlag.Select)  # one cell only
+        same_as_standard("several rows and one cell selected")
+        table.verticalScrollBar().setValue(20)
+        same_as_standard("scrolled")
+        feed.search.setFocus()
+        same_as_standard("without focus")
+        apply_theme(qapp, "light")
+        same_as_standard("light theme")
     finally:
         qapp.setStyleSheet(old_sheet)
         qapp.setProperty("ioc_theme", old_theme)
