@@ -16,7 +16,13 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.alert_filter import COLUMNS, AlertFilter, id_of_key, sort_key
@@ -53,6 +59,8 @@ _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _ALERT_ID = int(AlertIdRole)
 _ROLES = frozenset({_DISPLAY, _TOOLTIP, _FONT, _ALIGN, _BACKGROUND, _FOREGROUND, _ALERT_ID})
 _CENTRED = int(Qt.AlignmentFlag.AlignCenter)
+_PIDX_LIST, _HINT = "QList<QPersistentModelIndex>", "QAbstractItemModel::LayoutChangeHint"  # the signals' overload
+_ROWS_ONLY = QAbstractItemModel.LayoutChangeHint.VerticalSortHint
 _ALIGNMENT = tuple(_CENTRED if c in ("level", "count", "last_ts") else None for c in COLUMNS)
 
 
@@ -167,7 +175,8 @@ class AlertTableModel(QAbstractTableModel):
         """A burst: edit the sorted rows quietly and tell the view once (layoutChanged), moving
         the persistent indexes (selection, current row) to where their alerts went. Hundreds of
         row signals per tick on a 100k-row view cost more than the edit itself."""
-        self.layoutAboutToBeChanged.emit()
+        # rows only (VerticalSortHint): the column header skips the change instead of repainting
+        self.layoutAboutToBeChanged[_PIDX_LIST, _HINT].emit([], _ROWS_ONLY)
         persistent = self.persistentIndexList()
         keys, key_of = self._keys, self._key_of
         n = len(keys)
@@ -194,7 +203,7 @@ class AlertTableModel(QAbstractTableModel):
             new.append(self.index(row, col) if row >= 0 else QModelIndex())
         self.changePersistentIndexList(persistent, new)
         self._pending = set()
-        self.layoutChanged.emit()
+        self.layoutChanged[_PIDX_LIST, _HINT].emit([], _ROWS_ONLY)
         self._count_hidden_red(pending)
 
     def _apply_pending(self) -> None:
