@@ -50,6 +50,8 @@ STOP_DRAIN = 0.25  # of config.stop_timeout_s: how long queued alert changes may
 RETRIES = 4  # a transaction the store refused is tried again this many times (backoff), then dropped
 RETRY_S = 0.25
 SHED_LOG_S = 30.0
+NEWS_S = 60.0  # an orange/red alert not written for this long (or risen above it) is news: first
+RECENT_MAX = 2 * MAX_PENDING  # alerts remembered as written lately (tier, when)
 AUTO_RESOLVE_MAX_LEVEL = Level.YELLOW  # quiet, unacknowledged low alerts resolve themselves
 BACK = "已恢复正常"
 BACK_OFFLINE = "设备恢复上报"
@@ -101,7 +103,7 @@ def _fold_into(a: _Up, b: _Up, *, restart: bool = False) -> None:
 class _Pending:
     """The changes to one alert that wait to be written, folded so their number stays small."""
 
-    __slots__ = ("key", "offline", "ops", "tier", "changes", "seq")
+    __slots__ = ("key", "offline", "ops", "tier", "changes", "seq", "where")
 
     def __init__(self, key: str, offline: bool, seq: int) -> None:
         self.key = key
@@ -110,6 +112,7 @@ class _Pending:
         self.tier = 0  # the highest level raised among ops (0: clears only)
         self.changes = 0  # changes folded in
         self.seq = seq  # arrival order, for fairness among levels
+        self.where: OrderedDict[str, _Pending] | None = None  # the queue it waits in
 
     def add(self, op: _Up | _Down) -> None:
         self.changes += 1
@@ -189,6 +192,8 @@ class AlertManager:
         self.max_pending = MAX_PENDING
         self._entries: dict[str, _Pending] = {}
         self._tiers: list[OrderedDict[str, _Pending]] = [OrderedDict() for _ in range(int(Level.RED) + 1)]
+        self._news: OrderedDict[str, _Pending] = OrderedDict()  # orange/red news, before the tiers
+        self._recent: OrderedDict[str, tuple[int, float]] = OrderedDict()  # key -> (tier, monotonic)
         self._seq = 0
         self._in_flight = 0
         self._wake = asyncio.Event()
@@ -259,18 +264,41 @@ class AlertManager:
                 return
             self._seq += 1
             e = self._entries[key] = _Pending(key, offline, self._seq)
-            self._tiers[0][key] = e
+            self._place(e, self._tiers[0])
         else:
             self.folded += 1
         tier = e.tier
         e.add(op)
-        if e.tier != tier:
-            del self._tiers[tier][key]
-            self._tiers[e.tier][key] = e
+        if e.tier != tier and e.where is not self._news:
+            assert e.where is not None
+            del e.where[key]
+            self._place(e, self._news if e.tier >= URGENT and self._is_news(key, e.tier) else self._tiers[e.tier])
         if len(self._entries) > self.pending_max:
             self.pending_max = len(self._entries)
         self._idle.clear()
         self._wake.set()
+
+    @staticmethod
+    def _place(e: _Pending, where: OrderedDict[str, _Pending], *, front: bool = False) -> None:
+        where[e.key] = e
+        e.where = where
+        if front:
+            where.move_to_end(e.key, last=False)
+
+    def _is_news(self, key: str, tier: int) -> bool:
+        """Not written in the last NEWS_S, or at a lower level: a new alert, a re-raise after a
+        quiet spell, a level rise - not the hundredth update of an alert flapping on the wall."""
+        seen = self._recent.get(key)
+        return seen is None or tier > seen[0] or time.monotonic() - seen[1] > NEWS_S
+
+    def _remember(self, batch: list[_Pending]) -> None:
+        now = time.monotonic()
+        recent = self._recent
+        for e in batch:
+            seen = recent.pop(e.key, None)
+            recent[e.key] = (max(e.tier, seen[0]) if seen and now - seen[1] <= NEWS_S else e.tier, now)
+        while recent and (len(recent) > RECENT_MAX or now - next(iter(recent.values()))[1] > NEWS_S):
+            recent.popitem(last=False)
 
     def _make_room(self, level: int) -> bool:
         """At the cap: shed the oldest waiting alert of the lowest level below `level` (never
@@ -365,7 +393,7 @@ class AlertManager:
                 log.warning("stopped with %d alert changes (%d alerts) not written (over %.0f s to write)",
                             changes, len(self._entries), drain_s)
                 self._entries.clear()
-                for t in self._tiers:
+                for t in (*self._tiers, self._news):
                     t.clear()
             self._idle.set()
 
@@ -374,13 +402,22 @@ class AlertManager:
         await self._idle.wait()
 
     def _take(self, n: int) -> list[_Pending]:
-        """Up to n alerts to write: orange and red first, but a share for the rest (oldest first)
-        whenever some wait, so a red storm does not starve them."""
+        """Up to n alerts to write: orange and red news first (by themselves), then the other
+        orange and red, but a share for the rest (oldest first) whenever some wait, so a red
+        storm does not starve them."""
         tiers = self._tiers
+        if self._news:
+            # news alone: a short transaction, so it is not held up by hundreds of routine updates
+            out = [self._news.popitem(last=False)[1] for _ in range(min(n, len(self._news)))]
+            for e in out:
+                del self._entries[e.key]
+            self._remember(out)
+            return out
         low = [t for t in tiers[:URGENT] if t]
         room_urgent = n - (max(1, n // LOW_SHARE) if low else 0)
+        urgent = tuple(reversed(tiers[URGENT:]))
         out: list[_Pending] = []
-        for t in reversed(tiers[URGENT:]):
+        for t in urgent:
             while t and len(out) < room_urgent:
                 out.append(t.popitem(last=False)[1])
         while low and len(out) < n:
@@ -388,11 +425,12 @@ class AlertManager:
             out.append(t.popitem(last=False)[1])
             if not t:
                 low.remove(t)
-        for t in reversed(tiers[URGENT:]):
+        for t in urgent:
             while t and len(out) < n:
                 out.append(t.popitem(last=False)[1])
         for e in out:
             del self._entries[e.key]
+        self._remember(out)
         return out
 
     def _requeue(self, batch: list[_Pending]) -> None:
@@ -401,13 +439,13 @@ class AlertManager:
         for old in reversed(batch):
             newer = self._entries.pop(old.key, None)
             if newer is not None:
-                del self._tiers[newer.tier][old.key]
+                assert newer.where is not None
+                del newer.where[old.key]
                 for op in newer.ops:
                     old.add(op)
                 old.changes += newer.changes - len(newer.ops)
             self._entries[old.key] = old
-            self._tiers[old.tier][old.key] = old
-            self._tiers[old.tier].move_to_end(old.key, last=False)
+            self._place(old, self._news if old.where is self._news else self._tiers[old.tier], front=True)
 
     async def _run(self) -> None:
         failures = 0
