@@ -37,6 +37,10 @@ NORMAL = {"level": (1, 3), "rain_1h": (0, 5), "smoke": (0.0, 0.05), "battery": (
           "o3": (20, 80), "voc": (5, 30), "so2": (1, 20), "violation": (0, 0), "intrusion": (0, 0),
           "flow": (100, 2000)}
 BATCH = 5000
+NOISE = 0.002  # of the metric's normal span, between two readings of one device
+ALARMING = 1000  # one device in ALARMING reads smoke above the red threshold
+TS_MARK = 1_000_000_000  # placeholder second in pre-encoded payloads, replaced at send time
+TS_MARK_BYTES = b'"ts":%d.' % TS_MARK
 MQTT_OFFERED = 25_000  # readings/s offered on the MQTT door (above the 20,000 target)
 HTTP_INFLIGHT = 6  # concurrent POSTs: several bureau gateways posting at once
 
@@ -55,19 +59,42 @@ def _devices(n: int, seed: int = 7) -> list[tuple[str, str, str, list[str]]]:
     return out
 
 
-def _bodies(devs: list[tuple[str, str, str, list[str]]], domain: str, count: int, seed: int) -> list[list[dict]]:
+def _bodies(devs: list[tuple[str, str, str, list[str]]], domain: str, count: int, seed: int,
+            ts_base: float | None = None) -> list[list[dict]]:
+    """`count` batches of BATCH readings of `domain`'s devices, in turn.
+
+    Like a quiet city: each device's values hover around its own level, a little above and a
+    little below it on alternate readings (never the same value twice running, which would look
+    stuck; never a change fast enough to trip a rate rule), and one device in ALARMING reads
+    above its red threshold (a few real alerts). Timestamps are ts_base + [0, 1) s; with the
+    default TS_MARK the senders stamp the current second at send time (_stamp), so readings
+    arrive in time order as from live devices."""
     rng = random.Random(seed)
     mine = [d for d in devs if d[2] == domain]
+    base = {(uid, m): rng.uniform(*NORMAL[m]) for uid, _, _, metrics in mine for m in metrics}
+    tsb = TS_MARK if ts_base is None else ts_base
     bodies = []
-    now = time.time()
     for b in range(count):
         batch = []
         for j in range(BATCH):
-            uid, _, _, metrics = mine[(b * BATCH + j) % len(mine)]
-            batch.append({"device": uid, "ts": now - 60 + rng.random() * 30,
-                          "values": {m: round(rng.uniform(*NORMAL[m]), 3) for m in metrics}})
+            n = b * BATCH + j
+            i = n % len(mine)
+            uid, _, _, metrics = mine[i]
+            side = 1 if (n // len(mine)) % 2 else -1
+            values = {}
+            for m in metrics:
+                lo, hi = NORMAL[m]
+                values[m] = round(base[(uid, m)] + side * (hi - lo) * NOISE * (0.25 + 0.5 * rng.random()), 5)
+            if i % ALARMING == 0 and "smoke" in values:
+                values["smoke"] = round(0.3 + values["smoke"], 5)
+            batch.append({"device": uid, "ts": tsb + rng.random(), "values": values})
         bodies.append(batch)
     return bodies
+
+
+def _stamp(payload: bytes) -> bytes:
+    """The payload with its readings dated in the second before last (ts_base TS_MARK replaced)."""
+    return payload.replace(TS_MARK_BYTES, b'"ts":%d.' % (int(time.time()) - 2))
 
 
 def _http_load(port: int, keys: dict[str, str], devs: list, stop: Any, inflight: int = HTTP_INFLIGHT) -> None:
@@ -81,7 +108,7 @@ def _http_load(port: int, keys: dict[str, str], devs: list, stop: Any, inflight:
         async with aiohttp.ClientSession() as http:
             k = i
             while not stop.is_set():
-                async with http.post(f"http://127.0.0.1:{port}/ingest/v1/readings", data=payloads[k % len(payloads)],
+                async with http.post(f"http://127.0.0.1:{port}/ingest/v1/readings", data=_stamp(payloads[k % len(payloads)]),
                                      headers={"Authorization": f"Bearer {keys[domain]}"}) as resp:
                     await resp.read()
                 k += inflight
@@ -107,7 +134,7 @@ def _mqtt_load(prefix: str, keys: dict[str, str], devs: list, stop: Any) -> None
             k = 0
             t0 = time.monotonic()
             while not stop.is_set():
-                await c.publish(f"{prefix}/{domain}/batch", payloads[k % len(payloads)], qos=1)
+                await c.publish(f"{prefix}/{domain}/batch", _stamp(payloads[k % len(payloads)]), qos=1)
                 k += 1
                 await asyncio.sleep(max(0.0, t0 + k * interval - time.monotonic()))
 
@@ -200,7 +227,7 @@ async def _service_run(url: str, devs: list, keys: dict[str, str], window_s: flo
         from sync_service.ingest.auth import Bureau
 
         domain = max(keys, key=lambda d: sum(1 for x in devs if x[2] == d))
-        bodies = _bodies(devs, domain, 4, 3)
+        bodies = _bodies(devs, domain, 4, 3, ts_base=time.time() - 2)
         pipe.batch_max = 10**9  # keep the flush task out of this measurement
         t0 = time.perf_counter()
         n = 0
@@ -218,14 +245,11 @@ async def _service_run(url: str, devs: list, keys: dict[str, str], window_s: flo
 
 
 def _raw_baseline(path: Path, devs: list, seconds: float) -> float:
-    """stdlib sqlite3 executemany of the same kind of rows, same schema and pragmas."""
-    rows = []
-    rng = random.Random(5)
+    """stdlib sqlite3 executemany of the same kind of rows, same schema and pragmas, each
+    transaction's rows dated like the service's (the current second)."""
     pk_of = {d[0]: i + 1 for i, d in enumerate(devs)}
-    for b in _bodies(devs, "fire", 4, 4):
-        for item in b:
-            for m, v in item["values"].items():
-                rows.append((pk_of[item["device"]], m, item["ts"] + rng.random(), v, 0))
+    rows = [(pk_of[item["device"]], m, item["ts"], v, 0)
+            for b in _bodies(devs, "fire", 4, 4, ts_base=0.0) for item in b for m, v in item["values"].items()]
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=FULL")
@@ -234,10 +258,12 @@ def _raw_baseline(path: Path, devs: list, seconds: float) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
         for i in range(0, len(rows), BATCH):
+            now = time.time() - 2
+            chunk = [(pk, m, now + ts, v, q) for pk, m, ts, v, q in rows[i:i + BATCH]]
             con.execute("BEGIN IMMEDIATE")
-            con.executemany(sql, rows[i:i + BATCH])
+            con.executemany(sql, chunk)
             con.execute("COMMIT")
-            n += len(rows[i:i + BATCH])
+            n += len(chunk)
     rate = n / (time.perf_counter() - t0)
     con.close()
     return rate

@@ -16,6 +16,7 @@ Semantics (docs/ingest.md, "Alert rules"):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,20 @@ class Rule:
     enabled: bool = True
     title_zh: str = ""
     title_en: str = ""
+    # Derived once, read per value on the hot path: the threshold a value must pass to be beyond
+    # ANY level (the lowest for "above", the highest for "below"; +-inf without levels), and
+    # whether the rule has no rate part (a quiet value then needs no state kept).
+    edge: float = field(init=False, compare=False, repr=False)
+    stateless: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        thresholds = [thr for _, thr in self.levels]
+        if self.above:
+            edge = min(thresholds, default=math.inf)
+        else:
+            edge = max(thresholds, default=-math.inf)
+        object.__setattr__(self, "edge", edge)
+        object.__setattr__(self, "stateless", self.rate_per_min is None)
 
     @classmethod
     def from_row(cls, r: Any) -> Rule:
@@ -59,11 +74,6 @@ class Rule:
                 return thr
         return None
 
-    @property
-    def stateless_ok(self) -> bool:
-        """No rate part: a value short of the lowest threshold needs no state kept."""
-        return self.rate_per_min is None
-
 
 @dataclass(slots=True)
 class RuleState:
@@ -81,16 +91,22 @@ def evaluate(rule: Rule, st: RuleState, value: float, ts: float) -> int | None:
         return None
     cur = st.thr_level
     reached = 0
-    for lv, thr in rule.levels:
-        if lv <= cur and rule.beyond(value, thr, rule.hysteresis):
-            reached = lv
-            continue
-        if rule.beyond(value, thr):
-            start = st.since.setdefault(lv, ts)
-            if ts - start >= rule.min_duration_s:
+    if cur == 0 and (value < rule.edge if rule.above else value > rule.edge):
+        # No level held and short of every threshold (the usual reading): what the loop below
+        # concludes, without walking the levels.
+        if st.since:
+            st.since.clear()
+    else:
+        for lv, thr in rule.levels:
+            if lv <= cur and rule.beyond(value, thr, rule.hysteresis):
                 reached = lv
-        else:
-            st.since.pop(lv, None)
+                continue
+            if rule.beyond(value, thr):
+                start = st.since.setdefault(lv, ts)
+                if ts - start >= rule.min_duration_s:
+                    reached = lv
+            else:
+                st.since.pop(lv, None)
     st.thr_level = reached
     rate_lv = 0
     if rule.rate_per_min is not None and st.prev_ts is not None and st.prev_value is not None:
@@ -184,7 +200,7 @@ class RuleEngine:
             st = self.states.get(key)
             if st is None:
                 # Fast path for the vast majority: a quiet value on a rule without a rate part.
-                if rule.stateless_ok and not (rule.levels and rule.beyond(value, rule.levels[0][1])):
+                if rule.stateless and (value < rule.edge if rule.above else value > rule.edge):
                     continue
                 st = self.states[key] = RuleState()
             old = st.level
@@ -193,5 +209,5 @@ class RuleEngine:
                 by_rate = new > st.thr_level
                 self.sink(LevelChange(rule, device_pk, old, new, value, ts,
                                       rule.rate_per_min if by_rate else rule.threshold_of(new), by_rate))
-            if st.level == 0 and not st.since and rule.stateless_ok:
+            if st.level == 0 and not st.since and rule.stateless:
                 del self.states[key]  # back to quiet: forget, keeps memory flat at 100k devices

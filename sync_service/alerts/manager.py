@@ -17,8 +17,11 @@ exactly that), with repeated "back to normal" notes counted in one note.
 More than MAX_PENDING alerts waiting (a storm over many distinct sources): orange and red are
 never shed (the cap yields); a blue, yellow or clear-only entry makes room by shedding the
 oldest entry of a strictly lower level, else it is shed itself. Shed changes are counted
-(`shed`, by level; `metrics.tick` city.alerts_shed) and logged. Orange and red entries are
-written first, with a fifth of each transaction kept for the others so they are not starved.
+(`shed`, by level; `metrics.tick` city.alerts_shed) and logged.
+
+Order: orange and red news (an alert not written in the last NEWS_S, or risen above the level
+last written) first, in a transaction of their own; then the other orange and red, with a fifth
+of each transaction kept for the lower levels so they are not starved; FIFO within each.
 """
 
 from __future__ import annotations

@@ -220,9 +220,23 @@ def new_row(spec: AlertSpec, now: float, *, by: str = "system", more: int = 0,
     return AlertRow({"id": None, **_new_values(spec, now, by, more, first_ts)})
 
 
+_JSON1: dict[int, bool] = {}  # id(engine) -> SQLite has JSON1
+
+
 def _bulk_json(s: Session) -> bool:
-    # UPDATE ... FROM needs SQLite 3.33; JSON1 is built in since 3.38 and compiled in by most before
-    return s.get_bind().dialect.name == "sqlite" and sqlite3.sqlite_version_info >= (3, 33)
+    """SQLite with UPDATE ... FROM (3.33) and JSON1 (built in since 3.38, compiled in by most
+    distributions before): one statement per batch. Else Core executemany."""
+    bind = s.get_bind()
+    if bind.dialect.name != "sqlite" or sqlite3.sqlite_version_info < (3, 33):
+        return False
+    key = id(getattr(bind, "engine", bind))
+    if key not in _JSON1:
+        try:
+            s.execute(text("SELECT json_extract('[1]', '$[0]')")).scalar()
+            _JSON1[key] = True
+        except Exception:
+            _JSON1[key] = False
+    return _JSON1[key]
 
 
 def _sel_json(col: str) -> str:

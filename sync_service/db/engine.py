@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 
 APP_NAME = "ioc-console"
+WAL_AUTOCHECKPOINT_PAGES = 10_000  # ~40 MB of 4 kB pages (SQLite's default: 1,000)
 
 
 def default_db_url() -> str:
@@ -34,6 +35,12 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connec
     cur.execute("PRAGMA journal_mode=WAL")
     # Event log, alerts, commands and audit must survive power loss: FULL on every commit.
     cur.execute("PRAGMA synchronous=FULL")
+    # Checkpoint (copy the WAL into the database file, fsync it) every ~40 MB of WAL instead of
+    # SQLite's 4 MB: under ingest every readings transaction outgrew 4 MB, so each paid a
+    # checkpoint of its own, and index pages touched by consecutive transactions were copied
+    # once per transaction instead of once per checkpoint (bench_ingest: ~30% less written to
+    # disk per reading). Commits stay durable either way: the WAL is synced at every commit.
+    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA temp_store=MEMORY")

@@ -31,7 +31,7 @@ from sync_service.catalog import SENTINELS, STUCK_REPEATS
 from sync_service.context import ServiceContext
 from sync_service.ingest import quality
 from sync_service.ingest.auth import Bureau, check_device
-from sync_service.ingest.validate import StuckTracker, check_ts, check_value, parse_ts
+from sync_service.ingest.validate import check_ts, check_value, parse_ts, stuck_update
 from sync_service.ingest.writer import ReadingWriter, Row
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,12 @@ class Pipeline:
             reason = DQReason.UNKNOWN_DEVICE if isinstance(uid, str) else DQReason.MALFORMED
             self._reject(out, bureau.domain if bureau else "", reason, door, uid, now)
             return
-        bad = check_device(d, key, bureau)
+        # The usual case inline (a bureau batch for its own domain, a float time within bounds, a
+        # non-empty object of values); anything else takes the full checks below.
+        if key is None and bureau is not None and bureau.domain == d.domain and not d.revoked:
+            bad = None
+        else:
+            bad = check_device(d, key, bureau)
         ts: float | None = None
         if bad is None:
             ts = ts_raw if type(ts_raw) is float else parse_ts(ts_raw)
@@ -154,39 +159,37 @@ class Pipeline:
         engine = self.sh.engine
         type_rules = engine.by_type.get(d.device_type)
         newest = d.last_ts is None or ts >= d.last_ts
+        last_values = d.last_values
         rows = self._rows
         pk = d.pk
         stored = 0
         for name, raw in values.items():
             spec = metrics.get(name)
-            # Fast path: a float inside the range that is not a sentinel (NaN fails the range test).
-            if spec is not None and type(raw) is float and spec.min <= raw <= spec.max and raw not in SENTINELS:
-                v = raw
+            # Fast path: a number inside the range that is not a sentinel (NaN fails the range test).
+            t = type(raw)
+            if spec is not None and (t is float or t is int) and spec.min <= raw <= spec.max and raw not in SENTINELS:
+                v = raw if t is float else float(raw)
             else:
                 bad = DQReason.UNKNOWN_METRIC if spec is None else check_value(raw, spec)
                 if bad is not None:
                     self._reject(out, d.domain, bad, door, uid, now)
                     continue
                 v = float(raw)  # type: ignore[arg-type]
-            q = 0
-            if spec.stuck:
-                tr = d.stuck.get(name)
-                if tr is None:
-                    tr = d.stuck[name] = StuckTracker()
-                if tr.update(v, spec, STUCK_REPEATS):
-                    q = 1
-                    d.faulty_metrics.add(name)
-                    self.dq.count(d.domain, DQReason.STUCK.value)
-                    out.flag(DQReason.STUCK.value)
-                elif d.faulty_metrics:
+            if spec.stuck and stuck_update(d.stuck, d.repeats, name, v, spec, STUCK_REPEATS):
+                rows.append((pk, name, ts, v, 1))
+                d.faulty_metrics.add(name)
+                self.dq.count(d.domain, DQReason.STUCK.value)
+                out.flag(DQReason.STUCK.value)
+            else:
+                if d.faulty_metrics:
                     d.faulty_metrics.discard(name)
-            rows.append((pk, name, ts, v, q))
-            if q == 0 and type_rules is not None:
-                rules = type_rules.get(name)
-                if rules:
-                    engine.on_rules(rules, pk, v, ts)
+                rows.append((pk, name, ts, v, 0))
+                if type_rules is not None:  # flagged values do not drive rules
+                    rules = type_rules.get(name)
+                    if rules:
+                        engine.on_rules(rules, pk, v, ts)
             if newest:
-                d.last_values[name] = v
+                last_values[name] = v
             stored += 1
         if not stored:
             return

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from protocol.enums import DeviceHealth
 from sync_service.catalog import STUCK_METRICS
 from sync_service.db.models import BureauCredential, Device, DeviceType
-from sync_service.ingest.validate import MetricRange, StuckTracker
+from sync_service.ingest.validate import MetricRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,9 @@ class DeviceInfo:
     last_ts: float | None  # newest reading time (device clock)
     last_values: dict[str, float]
     last_seen: float = 0.0  # wall clock of the newest accepted reading (offline detection)
-    stuck: dict[str, StuckTracker] = field(default_factory=dict)
+    # stuck detection (validate.stuck_update): last value and exact repeats per checked metric
+    stuck: dict[str, float] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
     faulty_metrics: set[str] = field(default_factory=set)
     offline_alerted: bool = False
     dirty: bool = False  # last state changed since the last flush to the store

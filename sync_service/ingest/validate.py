@@ -7,7 +7,7 @@ instead of raising, and avoid allocating on the good path.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from protocol.enums import DQReason
@@ -67,20 +67,30 @@ def check_value(raw: object, spec: MetricRange) -> DQReason | None:
     return None
 
 
+def stuck_update(last: dict[str, float], repeats: dict[str, int], name: str, v: float, spec: MetricRange,
+                 threshold: int) -> bool:
+    """Feed one value of a device's metric; True when the metric is now considered stuck.
+
+    A noisy physical quantity (a water level, a temperature) never repeats to the last bit ten
+    times running; a frozen sensor does. Values at the range's ends are exempt: 0 mm of rain or
+    0 smoke is a normal, stable state. The state is kept in two plain dicts per device (last
+    value, repeats): dicts of floats and ints are invisible to the cyclic garbage collector,
+    which would otherwise walk an object per device and metric in every full collection."""
+    if last.get(name) == v:  # NaN never equals: a missing entry reads as "different"
+        n = repeats[name] = repeats.get(name, 0) + 1
+    else:
+        last[name] = v
+        n = repeats[name] = 0
+    return spec.stuck and n >= threshold and spec.min < v < spec.max
+
+
 @dataclass(slots=True)
 class StuckTracker:
-    """Counts exact repeats of one device metric. A noisy physical quantity (a water level, a
-    temperature) never repeats to the last bit ten times running; a frozen sensor does.
-    Values at the range's ends are exempt: 0 mm of rain or 0 smoke is a normal, stable state."""
+    """One metric's stuck state on its own (the ingest path keeps it per device, stuck_update)."""
 
-    value: float = math.nan
-    repeats: int = 0
+    last: dict[str, float] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
 
     def update(self, v: float, spec: MetricRange, threshold: int) -> bool:
         """Feed a value; True when the metric is now considered stuck."""
-        if v == self.value:
-            self.repeats += 1
-        else:
-            self.value = v
-            self.repeats = 0
-        return spec.stuck and self.repeats >= threshold and spec.min < v < spec.max
+        return stuck_update(self.last, self.repeats, spec.name, v, spec, threshold)

@@ -7,6 +7,7 @@ ends with each alert's last state in the store."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 import time
@@ -15,10 +16,18 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from protocol.enums import AlertState
+from protocol.enums import AlertSource, AlertState
 from sync_service.alerts import store
 from sync_service.alerts.engine import LevelChange, Rule
-from sync_service.alerts.manager import MAX_PER_TX, AlertManager, _Down, _Pending, _Up, rule_key
+from sync_service.alerts.manager import (
+    MAX_PER_TX,
+    AlertManager,
+    _Down,
+    _Pending,
+    _Up,
+    offline_key,
+    rule_key,
+)
 from sync_service.db.models import Alert
 from sync_service.ingest.auth import Bureau
 from tests.sync_service.ingest_support import Running, running, seed
@@ -155,6 +164,59 @@ async def test_folded_writes_leave_the_store_where_one_by_one_writes_do(store_ur
                 got = rows[k]
                 diff = {f: (getattr(ref, f), getattr(got, f)) for f in FIELDS if getattr(ref, f) != getattr(got, f)}
                 assert not diff, (KINDS[i % len(KINDS)], walks[i], k, diff)
+
+
+async def test_offline_alerts_fold_to_the_same_state(sqlite_url: str) -> None:
+    """Offline and back online, repeatedly (and at changing offline levels, as after a rule
+    edit): folded writes end where one-by-one writes do, from every initial state."""
+    n_cases = 60
+    rng = random.Random(99)
+    devs = {**devices("OFS", n_cases), **devices("OFA", n_cases)}
+    async with running(sqlite_url, seed_fn=lambda s: seed(s, devs), escalate_after_s=NO_ESCALATION) as r:
+        mgr: AlertManager = r.c["alerts"]
+        reg = r.c["devices"]
+        base = dataclasses.replace(smoke_rule(r), offline_periods=3)
+        t0 = time.time() - 10_000
+        walks: list[list[tuple[str, int, float]]] = []
+        for _ in range(n_cases):
+            ts, walk = t0, []
+            for _ in range(rng.randint(1, 30)):
+                ts += rng.uniform(1, 60)
+                walk.append((rng.choice(("off", "off", "on")), rng.randint(1, 4), ts))
+            walks.append(walk)
+        for side in ("OFS", "OFA"):
+            for i in range(n_cases):
+                d = reg.devices[f"{side}-{i}"]
+                spec = mgr._device_spec(d, AlertSource.OFFLINE, offline_key(d.uid), 1, "离线", "offline", "", t0, t0)
+                await r.ctx.db.write(lambda s, sp=spec, k=KINDS[i % len(KINDS)]: _initial(k)(s, sp, t0))
+
+        def feed(side: str, i: int, what: str, level: int, ts: float) -> None:
+            d = reg.devices[f"{side}-{i}"]
+            if what == "off":
+                mgr.on_offline(d, dataclasses.replace(base, offline_level=level), ts)
+            else:
+                mgr.on_online(d, ts)
+
+        for i, walk in enumerate(walks):
+            for step in walk:
+                feed("OFS", i, *step)
+                await mgr.drain()
+        mgr._wake.set = lambda: None  # type: ignore[method-assign]
+        for i, walk in enumerate(walks):
+            for step in walk:
+                feed("OFA", i, *step)
+            assert len(mgr._entries[offline_key(f"OFA-{i}")].ops) <= 4  # offline episodes always fold
+        del mgr._wake.set  # type: ignore[attr-defined]
+        mgr._wake.set()
+        await mgr.drain()
+        for i in range(n_cases):
+            keys = [offline_key(f"{side}-{i}") for side in ("OFS", "OFA")]
+            rows = await _rows(r, keys)
+            if not rows:
+                continue
+            diff = {f: (getattr(rows[keys[0]], f), getattr(rows[keys[1]], f)) for f in FIELDS
+                    if getattr(rows[keys[0]], f) != getattr(rows[keys[1]], f)}
+            assert not diff, (KINDS[i % len(KINDS)], walks[i], diff)
 
 
 def _up(level: int, ts: float, counts: bool = True) -> _Up:
