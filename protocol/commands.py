@@ -152,12 +152,51 @@ class DeviceRegister(_Args):
     name: str = ""
 
 
+_USERNAME = r"^[A-Za-z0-9_.\-]+$"
+
+
 class UserCreate(_Args):
-    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    username: str = Field(min_length=1, max_length=64, pattern=_USERNAME)
     password: str = Field(min_length=8, max_length=256)
     role: Role
     domains: list[str] | None = None
     display_name: str = ""
+
+
+class UserRef(_Args):
+    username: str = Field(min_length=1, max_length=64, pattern=_USERNAME)
+
+
+class UserDisable(UserRef):
+    reason: str = Field(default="", max_length=500)
+
+
+class UserSetRole(UserRef):
+    """Role and domain scope together (domains null = every domain; required for bureau
+    operators). The user's sessions end: the new scope applies from their next login."""
+
+    role: Role
+    domains: list[str] | None = Field(default=None, max_length=64)
+
+
+class UserResetPassword(UserRef):
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class UserChangePassword(_Args):
+    """The sender's own password; the old one must be given."""
+
+    old_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class BureauKeyCreate(_Args):
+    domain: str = Field(min_length=1, max_length=32)
+    name: str = Field(min_length=1, max_length=64)
+
+
+class BureauKeyRevoke(_Args):
+    credential_id: int
 
 
 class SurroundingsQuery(_Args):
@@ -199,6 +238,13 @@ COMMANDS: dict[str, type[_Args]] = {
     "device.register": DeviceRegister,
     "device.revoke": DeviceRevoke,
     "user.create": UserCreate,
+    "user.disable": UserDisable,
+    "user.enable": UserRef,
+    "user.set_role": UserSetRole,
+    "user.reset_password": UserResetPassword,
+    "user.change_password": UserChangePassword,
+    "bureau_key.create": BureauKeyCreate,
+    "bureau_key.revoke": BureauKeyRevoke,
     "surroundings.query": SurroundingsQuery,
     "scenario.start": ScenarioStart,
 }
@@ -208,11 +254,13 @@ _OPS = {
     "alert.assign", "alert.escalate", "alert.raise", "incident.open", "incident.update",
     "task.create", "task.update", "resource.update", "surroundings.query",
 }
+_SELF = {"user.change_password"}  # every signed-in user, about their own account
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.OPERATOR: frozenset(_OPS | {"focus.set"}),
-    Role.DUTY_OFFICER: frozenset(_OPS | {"focus.set", "silence.create", "silence.cancel", "scenario.start"}),
-    Role.LEADER: frozenset(_OPS | {"focus.set", "task.decide"}),
-    Role.BUREAU_OPERATOR: frozenset(_OPS | {"silence.create", "silence.cancel", "device.register", "device.revoke"}),
+    Role.OPERATOR: frozenset(_OPS | _SELF | {"focus.set"}),
+    Role.DUTY_OFFICER: frozenset(_OPS | _SELF | {"focus.set", "silence.create", "silence.cancel", "scenario.start"}),
+    Role.LEADER: frozenset(_OPS | _SELF | {"focus.set", "task.decide"}),
+    Role.BUREAU_OPERATOR: frozenset(_OPS | _SELF | {"silence.create", "silence.cancel", "device.register",
+                                                    "device.revoke"}),
     Role.ADMIN: frozenset(COMMANDS),
 }
 
@@ -286,6 +334,20 @@ class CapExport(_Args):
     alert_id: int
 
 
+class UserList(_Args):
+    """Accounts (admins only): never a password hash."""
+
+    role: Role | None = None
+    include_disabled: bool = True
+
+
+class BureauKeyList(_Args):
+    """Bureau ingest credentials (admins only): never a key or its hash."""
+
+    domain: str | None = None
+    include_revoked: bool = True
+
+
 QUERIES: dict[str, type[_Args]] = {
     "readings.series": ReadingsSeries,
     "devices.list": DeviceList,
@@ -296,7 +358,10 @@ QUERIES: dict[str, type[_Args]] = {
     "plans.for_unit": ById,
     "buildings.get": BuildingsQuery,
     "alert.cap": CapExport,
+    "users.list": UserList,
+    "bureau_keys.list": BureauKeyList,
 }
+ADMIN_QUERIES = frozenset({"users.list", "bureau_keys.list"})  # other queries: any role, scoped
 
 
 def parse_args(table: dict[str, type[_Args]], name: str, args: dict[str, Any], ref: str | None) -> _Args:
@@ -314,3 +379,7 @@ def parse_args(table: dict[str, type[_Args]], name: str, args: dict[str, Any], r
 
 def may_send(role: Role | str, command: str) -> bool:
     return command in PERMISSIONS.get(Role(role), frozenset())
+
+
+def may_query(role: Role | str, query: str) -> bool:
+    return query not in ADMIN_QUERIES or Role(role) == Role.ADMIN

@@ -157,8 +157,11 @@ def revoke(s: Session, th: str, username: str) -> None:
 
 
 def create_user(s: Session, username: str, password: str, role: Role | str, *,
-                domains: list[str] | None = None, display_name: str = "") -> User:
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
+                domains: list[str] | None = None, display_name: str = "",
+                password_hash: str | None = None) -> User:
+    """password_hash: already hashed (user.create hashes off the writer thread); else password is."""
+    user = User(username=username, display_name=display_name,
+                password_hash=password_hash or hash_password(password),
                 role=str(Role(role)), domains=domains, disabled=False, created_ts=time.time())
     s.add(user)
     s.flush()

@@ -38,6 +38,7 @@ from sync_service.db.models import Device
 from sync_service.hub import Hub
 from sync_service.seed import data_dir, seed_reference, seed_users
 from sync_service.server.app import SyncServer
+from sync_service.session_guard import SessionGuard
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class SyncService:
             for comp in doors:
                 await self._start(comp)
             await self._start(self.server)
+            await self._start(SessionGuard(ctx, self.server))  # ends connections whose token ended
         except BaseException:
             await self.stop()
             raise

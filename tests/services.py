@@ -11,8 +11,12 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 PG_ADMIN_URL = os.environ.get("IOC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MQTT_HOST = os.environ.get("IOC_TEST_MQTT_HOST", "127.0.0.1")
@@ -47,6 +51,19 @@ def _pg_host_port() -> tuple[str, int]:
     return u.host or "127.0.0.1", u.port or 5432
 
 
+def admin_dsn(url: URL) -> str:
+    """libpq conninfo for the admin URL: user AND password (a server without trust auth needs
+    it), quoted by psycopg."""
+    from psycopg.conninfo import make_conninfo
+
+    host, port = url.host or "127.0.0.1", url.port or 5432
+    parts: dict[str, str | int] = {"host": host, "port": port, "user": url.username or "postgres",
+                                   "dbname": url.database or "postgres"}
+    if url.password:
+        parts["password"] = str(url.password)
+    return make_conninfo(**parts)
+
+
 @contextmanager
 def fresh_pg_database() -> Iterator[str]:
     """A new empty PostgreSQL database for one test (dropped after). Yields its URL."""
@@ -57,7 +74,7 @@ def fresh_pg_database() -> Iterator[str]:
     require_service("PostgreSQL", host, port)
     admin = make_url(PG_ADMIN_URL)
     name = f"ioc_test_{uuid.uuid4().hex[:12]}"
-    dsn = f"host={host} port={port} user={admin.username or 'postgres'} dbname={admin.database or 'postgres'}"
+    dsn = admin_dsn(admin)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:

@@ -51,6 +51,13 @@ COMMAND_TITLES: dict[str, str] = {
     "device.register": QT_TRANSLATE_NOOP("CommandFeedback", "登记设备"),
     "device.revoke": QT_TRANSLATE_NOOP("CommandFeedback", "注销设备"),
     "user.create": QT_TRANSLATE_NOOP("CommandFeedback", "创建用户"),
+    "user.disable": QT_TRANSLATE_NOOP("CommandFeedback", "停用用户"),
+    "user.enable": QT_TRANSLATE_NOOP("CommandFeedback", "启用用户"),
+    "user.set_role": QT_TRANSLATE_NOOP("CommandFeedback", "修改用户角色和管辖范围"),
+    "user.reset_password": QT_TRANSLATE_NOOP("CommandFeedback", "重置用户密码"),
+    "user.change_password": QT_TRANSLATE_NOOP("CommandFeedback", "修改密码"),
+    "bureau_key.create": QT_TRANSLATE_NOOP("CommandFeedback", "创建委办局接入凭证"),
+    "bureau_key.revoke": QT_TRANSLATE_NOOP("CommandFeedback", "吊销委办局接入凭证"),
     "surroundings.query": QT_TRANSLATE_NOOP("CommandFeedback", "周边分析"),
     "scenario.start": QT_TRANSLATE_NOOP("CommandFeedback", "开始演练"),
 }

@@ -8,7 +8,10 @@ A command, all in ONE writer transaction:
    (CommandFailed, or a validation/permission error) rolls the savepoint back;
 4. the events are appended to the log, then the CommandRecord (ok or refusal, with the last
    seq) and an audit entry are written, and the transaction commits (durably);
-5. only then is the Result returned to the session.
+5. the handler's after-commit steps run (registry.py: caches, closing sessions), and only
+   then is the Result returned to the session.
+A command with a prepare hook (scrypt for passwords) runs it first in a read session, off the
+writer thread; a repeated id skips it.
 A refusal is stored like a success: a retried id gets the same answer - except secret result
 fields (SECRET_RESULT_FIELDS: the key device.register generates), which only the first answer
 carries: the stored result has `<field>_redacted: true` in their place. Passwords in args are
@@ -23,17 +26,19 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from protocol.commands import COMMANDS, QUERIES, may_send, parse_args
+from protocol.commands import COMMANDS, QUERIES, may_query, may_send, parse_args
 from protocol.enums import ErrorCode
 from protocol.frames import Command, Event, ProtocolError, Query, Result
 from sync_service.auth import audit
 from sync_service.commands.registry import (
     COMMAND_HANDLERS,
+    PREPARE_HOOKS,
     QUERY_HANDLERS,
     SECRET_RESULT_FIELDS,
     Actor,
@@ -56,6 +61,7 @@ class _Outcome:
     from_store: bool = False  # the id was in CommandRecord: nothing new to record
     seq: int | None = None
     events: list[Event] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def result(self, cid: str) -> Result:
         return Result(id=cid, ok=self.ok, data=self.data if self.ok else None,
@@ -77,6 +83,11 @@ class Dispatcher:
     async def command(self, actor: Actor, frame: Command, *, hall: str | None = None) -> Result:
         out = _Outcome()
         now = time.time()
+        try:
+            prepared = await self._prepare(actor, frame, now)
+        except Exception:
+            log.exception("command %s (%s) could not be prepared", frame.name, frame.id)
+            return Result(id=frame.id, ok=False, error=_err(ErrorCode.INTERNAL, "the command could not be applied; retry"))
 
         def apply(s: Session) -> tuple[_Outcome, list[NewEvent]]:
             rec = s.get(CommandRecord, frame.id)
@@ -97,10 +108,13 @@ class Dispatcher:
                 if handler is None:
                     raise CommandFailed(ErrorCode.UNKNOWN_COMMAND, f"{frame.name} is not available on this service")
                 services = {**self.ctx.components, "hall": hall}
-                cctx = CommandContext(actor=actor, now=now, command_id=frame.id, services=services)
+                cctx = CommandContext(actor=actor, now=now, command_id=frame.id, services=services,
+                                      prepared=prepared)
+                if isinstance(prepared, CommandFailed):
+                    raise prepared
                 with s.begin_nested():
                     data, events = handler(s, cctx, args)
-                out.ok, out.data = True, data
+                out.ok, out.data, out.after_commit = True, data, cctx.committed
                 return out, events
             except (CommandFailed, ProtocolError) as exc:
                 out.ok, out.error = False, _err(exc.code, exc.message)
@@ -123,6 +137,11 @@ class Dispatcher:
         except Exception:
             log.exception("command %s (%s) failed", frame.name, frame.id)
             return Result(id=frame.id, ok=False, error=_err(ErrorCode.INTERNAL, "the command could not be applied; retry"))
+        for fn in out.after_commit:
+            try:
+                fn()
+            except Exception:
+                log.exception("a step after command %s (%s) committed failed", frame.name, frame.id)
         if out.duplicate:
             self.duplicates += 1
         elif out.ok:
@@ -131,12 +150,38 @@ class Dispatcher:
             self.commands_refused += 1
         return out.result(frame.id)
 
+    async def _prepare(self, actor: Actor, frame: Command, now: float) -> Any:
+        """The command's prepare hook, in a read session (None: it has none, or it will be
+        refused or answered from the store anyway). A CommandFailed is returned, not raised: the
+        handler step raises it after the exactly-once check."""
+        hook = PREPARE_HOOKS.get(frame.name)
+        if hook is None or not may_send(actor.role, frame.name):
+            return None
+        try:
+            args = parse_args(COMMANDS, frame.name, frame.args, frame.id)
+        except ProtocolError:
+            return None
+        cctx = CommandContext(actor=actor, now=now, command_id=frame.id, services=self.ctx.components)
+
+        def run(s: Session) -> Any:
+            if s.get(CommandRecord, frame.id) is not None:
+                return None  # a repeated id gets the stored answer: nothing to prepare
+            try:
+                return hook(s, cctx, args)
+            except CommandFailed as exc:
+                return exc
+
+        return await self.ctx.db.read(run)
+
     # ---- queries ----------------------------------------------------------------------------------
     async def query(self, actor: Actor, frame: Query) -> Result:
         try:
             args = parse_args(QUERIES, frame.name, frame.args, frame.id)
         except ProtocolError as exc:
             return Result(id=frame.id, ok=False, error=_err(exc.code, exc.message))
+        if not may_query(actor.role, frame.name):
+            return Result(id=frame.id, ok=False,
+                          error=_err(ErrorCode.FORBIDDEN, f"role {actor.role} may not query {frame.name}"))
         handler = QUERY_HANDLERS.get(frame.name)
         if handler is None:
             return Result(id=frame.id, ok=False,
@@ -171,7 +216,7 @@ def _stored_data(name: str, data: dict[str, Any] | None) -> dict[str, Any] | Non
 
 def _target(args: dict[str, Any]) -> str:
     for key in ("alert_id", "incident_id", "task_id", "resource_id", "silence_id", "device_id",
-                "username", "id"):
+                "username", "credential_id", "id"):
         if key in args:
             return f"{key}={args[key]}"
     return ""

@@ -207,7 +207,10 @@ class Pipeline:
         if d.offline_alerted:
             d.offline_alerted = False
             self.sh.manager.on_online(d, now)
-        if len(rows) >= self.batch_max:
+        # Wake the writer: at once for a full batch, else it gathers for FLUSH_S. Without the
+        # second case only an HTTP caller's committed() woke it, and MQTT readings waited in
+        # memory (unqueryable, lost by a crash) until 5,000 had piled up.
+        if len(rows) >= self.batch_max or not self._kick.is_set():
             self._kick.set()
 
     def _reject(self, out: Outcome, domain: str, reason: DQReason, door: str, uid: object, now: float) -> None:

@@ -91,6 +91,9 @@ class DeviceRegistry:
         self.devices: dict[str, DeviceInfo] = {}
         self.by_pk: dict[int, DeviceInfo] = {}
         self.bureaus: dict[str, BureauInfo] = {}  # by key hash
+        # bureau keys this process changed (bureau_key.create/revoke) that a refresh read has not
+        # shown yet: a read begun before the commit must not undo them (apply_changes)
+        self._bureaus_pinned: dict[str, BureauInfo] = {}
         self._max_pk = 0
         self.loop: asyncio.AbstractEventLoop | None = None  # owner thread; set by the Loader
 
@@ -105,6 +108,12 @@ class DeviceRegistry:
     def load_bureaus(self, s: Session) -> None:
         self.bureaus = {b.key_hash: BureauInfo(b.id, b.domain, b.name, bool(b.revoked))
                         for b in s.scalars(select(BureauCredential))}
+
+    def set_bureau(self, key_hash: str, info: BureauInfo) -> None:
+        """A bureau key created or revoked by a command of this process, once committed (call on
+        the loop): effective for the next message at either door."""
+        self.bureaus[key_hash] = info
+        self._bureaus_pinned[key_hash] = info
 
     def add(self, d: DeviceInfo, since: float) -> None:
         """A device loaded at start (since = service start) or registered later (since = then).
@@ -145,6 +154,15 @@ class DeviceRegistry:
             d = self.devices.get(uid)
             if d is not None:
                 d.revoked = True
+        # A read that began before one of our own bureau changes committed shows the old state:
+        # keep ours until a read shows it. A revocation read from the store always wins
+        # (revocation is final, whoever made it).
+        for h, mine in list(self._bureaus_pinned.items()):
+            got = bureaus.get(h)
+            if got is not None and (got.revoked or got.revoked == mine.revoked):
+                del self._bureaus_pinned[h]
+            else:
+                bureaus[h] = mine
         self.bureaus = bureaus
         return fresh
 

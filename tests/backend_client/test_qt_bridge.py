@@ -8,14 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import qasync  # a hard dependency (pyproject): missing, the test must fail, not skip
 
-qasync = pytest.importorskip("qasync")
-
-from app.commandbus import CommandResult  # noqa: E402
-from app.store import StateStore  # noqa: E402
-from backend_client.client import ConsoleClient  # noqa: E402
-from backend_client.qt_bridge import ConsoleBridge, StorePacer  # noqa: E402
-from tests.backend_client.helpers import FAST, free_port, wait_for  # noqa: E402
+from app.commandbus import CommandResult
+from app.store import StateStore
+from backend_client.client import ConsoleClient
+from backend_client.qt_bridge import ConsoleBridge, StorePacer
+from tests.backend_client.helpers import FAST, free_port, wait_for
 
 pytestmark = pytest.mark.gui
 

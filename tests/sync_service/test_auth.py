@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+
 import pytest
 from sqlalchemy import select
 from websockets.asyncio.client import connect
@@ -71,8 +74,6 @@ async def test_handshake_auth_basic_bearer_query_and_failures(sqlite_url: str) -
             rec = s.scalar(select(CommandRecord).where(CommandRecord.name == "user.create"))
             user = s.scalar(select(User).where(User.username == "newbie"))
             return len(fails), len(logins), rec.args["password"], user.password_hash
-        import asyncio
-
         await asyncio.sleep(0.3)  # failure audits are written in the background
         n_fail, n_login, stored_pw, pw_hash = await svc.ctx.db.read(check)
         assert n_fail == 6
@@ -117,3 +118,33 @@ async def test_password_guessing_is_throttled(sqlite_url: str) -> None:
         assert svc.server.throttled == 1
         svc.server._failures.clear()  # the minute has passed
         assert await _status(svc.url, [basic("leader")]) == 101
+
+
+async def test_permessage_deflate_offer_gets_no_compression(sqlite_url: str) -> None:
+    """The server runs with compression=None (server/app.py): a client offering permessage-deflate
+    (what browsers and websockets' own client do by default) gets an uncompressed connection."""
+    async with service(sqlite_url) as svc:
+        async with connect(svc.url, additional_headers=[basic("operator")], compression="deflate",
+                           proxy=None) as ws:
+            offered = ws.request.headers.get("Sec-WebSocket-Extensions", "")
+            assert "permessage-deflate" in offered
+            assert ws.response.status_code == 101
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+            assert ws.protocol.extensions == []
+            await ws.send('{"v": 1, "type": "hello", "client": "deflate-test", "last_seq": null}')
+            assert '"welcome"' in await asyncio.wait_for(ws.recv(), 10)
+        # the same offer on a raw socket, every parameter a client may ask for
+        host, port = "127.0.0.1", svc.ws_port
+        reader, writer = await asyncio.open_connection(host, port)
+        hdr = basic("operator")
+        writer.write((f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {base64.b64encode(b'0123456789abcdef').decode()}\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; "
+                      "server_max_window_bits=10, permessage-deflate\r\n"
+                      f"{hdr[0]}: {hdr[1]}\r\n\r\n").encode())
+        await writer.drain()
+        head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)).decode("latin-1").lower()
+        writer.close()
+        assert head.startswith("http/1.1 101")
+        assert "sec-websocket-extensions" not in head
