@@ -7,7 +7,7 @@ turn a Profile into windows.
 Shape (schema_version 1)::
 
     {"schema_version": 1, "id": "operations", "name_zh": "运营大厅", "name_en": "Operations hall",
-     "theme": "dark", "kiosk": true, "follow_focus": true, "sends_focus": false,
+     "theme": "dark", "scale": "" | "wall" | "laptop", "kiosk": true, "follow_focus": true, "sends_focus": false,
      "screens": [{"name_zh": ..., "name_en": ..., "mode": "grid" | "tabs" | "playlist",
                   "rotate_s": 20,
                   "pages": [{"name_zh": ..., "name_en": ..., "rows": 2, "cols": 3,
@@ -89,6 +89,9 @@ class Profile(BaseModel):
     name_zh: str
     name_en: str
     theme: Literal["dark", "light"] = "dark"
+    # type scale: "wall" (read from 10 m) or "laptop" (arm's length); "" = by kiosk, whatever
+    # the colour theme (a duty laptop switched to the dark theme keeps laptop-size type)
+    scale: Literal["", "wall", "laptop"] = ""
     kiosk: bool = False  # wall machine: frameless full screen per QScreen, no accidental close
     follow_focus: bool = False  # bring up the incident the decision room puts in focus
     sends_focus: bool = False  # this hall sets the focus (decision room)
@@ -97,6 +100,9 @@ class Profile(BaseModel):
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh
+
+    def type_scale(self) -> str:
+        return self.scale or ("wall" if self.kiosk else "laptop")
 
     def panels(self) -> list[str]:
         return [c.panel for s in self.screens for p in s.pages for c in p.cells]

@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QScreen
 from app.halls import fold_screens, page_with_panel
 from app.settings import Geometry
 from views.context import ViewContext
+from views.theme import apply_scale
 from views.window import HallWindow
 
 REBUILD_DEBOUNCE_MS = 400
@@ -50,6 +51,7 @@ class WallManager(QObject):
     def build(self) -> list[HallWindow]:
         self.teardown()
         self.rebuilds += 1
+        apply_scale(QGuiApplication.instance(), self.ctx.profile.type_scale())  # type sizes by profile, not theme
         physical = self.physical_screens()
         groups = fold_screens(len(self.ctx.profile.screens), len(physical), self.kiosk)
         for k, group in enumerate(groups):

@@ -44,7 +44,6 @@ class DecisionCard(QFrame):
         self.reject = QPushButton(QCoreApplication.translate("DecisionPanel", "驳回"), objectName="RejectButton")
         for b, ok in ((self.approve, True), (self.reject, False)):
             b.setEnabled(allowed and task.id not in panel.sending)
-            b.setMinimumHeight(56)
             b.setToolTip("" if allowed else QCoreApplication.translate("DecisionPanel", "当前角色无此权限"))
             b.clicked.connect(lambda _c=False, a=ok: panel.decide(self.task_id, a))
         row = QHBoxLayout()
