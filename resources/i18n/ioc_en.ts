@@ -182,6 +182,34 @@
     </message>
 </context>
 <context>
+    <name>CellTile</name>
+    <message>
+        <location filename="../../views/layout_editor.py" line="81"/>
+        <source>加宽一列</source>
+        <translation>One column wider</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="82"/>
+        <source>减窄一列</source>
+        <translation>One column narrower</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="83"/>
+        <source>加高一行</source>
+        <translation>One row taller</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="84"/>
+        <source>减矮一行</source>
+        <translation>One row shorter</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="85"/>
+        <source>删除此格</source>
+        <translation>Remove this cell</translation>
+    </message>
+</context>
+<context>
     <name>CityPlaceholder</name>
     <message>
         <location filename="../../widgets/city_placeholder.py" line="13"/>
@@ -1132,6 +1160,14 @@
     </message>
 </context>
 <context>
+    <name>FreeTile</name>
+    <message>
+        <location filename="../../views/layout_editor.py" line="135"/>
+        <source>在此添加右侧选中的面板</source>
+        <translation>Add the panel selected on the right here</translation>
+    </message>
+</context>
+<context>
     <name>HallWindow</name>
     <message>
         <location filename="../../views/window.py" line="50"/>
@@ -1259,57 +1295,72 @@
 <context>
     <name>LayoutEditor</name>
     <message>
-        <location filename="../../views/layout_editor.py" line="102"/>
+        <location filename="../../views/layout_editor.py" line="194"/>
         <source>布局编辑</source>
         <translation>Layout editor</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="106"/>
+        <location filename="../../views/layout_editor.py" line="200"/>
         <source>（自定义）</source>
         <translation> (custom)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="108"/>
+        <location filename="../../views/layout_editor.py" line="203"/>
         <source>另存为新布局</source>
         <translation>Save as new layout</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="110"/>
+        <location filename="../../views/layout_editor.py" line="205"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="118"/>
-        <source>面板（拖到格子上替换）</source>
-        <translation>Panels (drop on a cell to replace)</translation>
+        <location filename="../../views/layout_editor.py" line="214"/>
+        <source>面板（拖到格子上替换，拖到空位上添加）</source>
+        <translation>Panels (drop on a cell to replace it, on a free place to add one)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="124"/>
+        <location filename="../../views/layout_editor.py" line="225"/>
+        <source>拖动格子可在格子、屏幕之间交换面板，或移到空位；格子上的按钮调整大小或删除。</source>
+        <translation>Drag a cell to swap panels between cells and screens, or onto a free place to move it; the buttons on a cell resize or remove it.</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="220"/>
         <source>布局名称</source>
         <translation>Layout name</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="129"/>
-        <source>拖动格子可在格子、屏幕之间交换面板。</source>
-        <translation>Drag a cell onto another cell or screen to swap panels.</translation>
-    </message>
-    <message>
-        <location filename="../../views/layout_editor.py" line="143"/>
+        <location filename="../../views/layout_editor.py" line="244"/>
         <source>屏幕 %1 · %2</source>
         <translation>Screen %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="167"/>
+        <location filename="../../views/layout_editor.py" line="268"/>
+        <source>行</source>
+        <translation>Rows</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="268"/>
+        <source>列</source>
+        <translation>Columns</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="287"/>
+        <source>无法修改：</source>
+        <translation>Not changed: </translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="291"/>
         <source>已修改，尚未保存</source>
         <translation>Changed, not saved</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="180"/>
+        <location filename="../../views/layout_editor.py" line="348"/>
         <source>保存失败：</source>
         <translation>Save failed: </translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="183"/>
+        <location filename="../../views/layout_editor.py" line="351"/>
         <source>已保存：</source>
         <translation>Saved: </translation>
     </message>
