@@ -75,6 +75,9 @@ class WallManager(QObject):
             g = None  # saved on a bigger screen: it would hang off this one
         if g is not None and self._fits(g):
             win.setGeometry(g.x, g.y, g.w, g.h)
+            if g.maximised:
+                win.showMaximized()
+                return
         elif screen is not None:
             avail = screen.availableGeometry()
             if avail.width() <= DESK_SIZE[0] or avail.height() <= DESK_SIZE[1]:
@@ -99,9 +102,9 @@ class WallManager(QObject):
             return
         for win in self.windows:
             scr = win.screen()
-            r = win.geometry()
-            self.ctx.settings.geometry = {**self.ctx.settings.geometry,
-                                          self._geometry_key(scr): Geometry(x=r.x(), y=r.y(), w=r.width(), h=r.height())}
+            r = win.normalGeometry() if win.isMaximized() else win.geometry()
+            g = Geometry(x=r.x(), y=r.y(), w=r.width(), h=r.height(), maximised=win.isMaximized())
+            self.ctx.settings.geometry = {**self.ctx.settings.geometry, self._geometry_key(scr): g}
 
     def teardown(self) -> None:
         self.save_geometry()

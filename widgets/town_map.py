@@ -88,31 +88,39 @@ def place_labels(items: list[tuple[str, str, QPointF]], fm: QFontMetricsF, area:
                  taken: list[QRectF] | None = None) -> list[Label]:
     """Labels for (code, text, anchor) in priority order, none overlapping another (nor a rect
     in `taken`) and all inside `area`: each at its anchor if it fits there, else at the nearest
-    free spot around it, else left out."""
+    free spot around it (a leader line joins them; the first third may go further out), else
+    left out. A spot that would cover a town still to be labelled is taken only when no other
+    is free."""
     busy = list(taken or [])
     out: list[Label] = []
     h = fm.height()
-    for code, text, anchor in items:
+    for n, (code, text, anchor) in enumerate(items):
         w = fm.horizontalAdvance(text) + 4
         step = h * 1.05
-        # centred, then above, below, right, left, then the diagonals, a line further out
-        offsets = [(0.0, 0.0), (0.0, -step), (0.0, step), (w / 2 + 6, 0.0), (-w / 2 - 6, 0.0),
-                   (w / 2 + 4, -step), (-w / 2 - 4, -step), (w / 2 + 4, step), (-w / 2 - 4, step),
-                   (0.0, -2 * step), (0.0, 2 * step)]
+        # centred, then around it: above, below, beside, the diagonals, then further out
+        offsets = [(0.0, 0.0)]
+        # only the first third (the worst towns) may go further out: long leader lines clutter
+        for ring in ((1, 2, 3) if n < len(items) / 3 else (1,)):
+            dy, dx = step * ring, (w / 2 + 6) + (w * (ring - 1) / 2)
+            offsets += [(0.0, -dy), (0.0, dy), (dx, 0.0), (-dx, 0.0), (dx, -dy), (-dx, -dy), (dx, dy), (-dx, dy)]
+        others = [a for _c, _t, a in items[n + 1:]]
+        spots = [QRectF(anchor.x() + dx - w / 2, anchor.y() + dy - h / 2, w, h) for dx, dy in offsets]
+        spots = ([r for r in spots if not any(r.contains(a) for a in others)]
+                 + [r for r in spots if any(r.contains(a) for a in others)])
         # a label moved off its town needs the town's point free: its leader line starts there
         dot = QRectF(anchor.x() - 4, anchor.y() - 4, 8, 8)
         may_move = not any(dot.intersects(r) for r in busy)
-        for dx, dy in offsets:
-            if (dx or dy) and not may_move:
-                break
-            rect = QRectF(anchor.x() + dx - w / 2, anchor.y() + dy - h / 2, w, h)
+        for rect in spots:
+            moved = not rect.contains(anchor)
+            if moved and not may_move:
+                continue
             if not area.contains(rect):
                 continue
             padded = rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP)
             if any(padded.intersects(r) for r in busy):
                 continue
             busy.append(rect)
-            if dx or dy:
+            if moved:
                 busy.append(dot)  # no later label hides where this one's line starts
             out.append(Label(code, text, rect, anchor))
             break
