@@ -117,7 +117,7 @@ class DeviceHealth(QWidget):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, 5):
             self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.header().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(5, QHeaderView.ResizeMode.Fixed)  # names keep the room
         self.tree.setItemDelegateForColumn(5, AvailabilityDelegate(self.tree))
         self.tree.headerItem().setToolTip(5, self.tr("条形从 90% 到 100%：绿色 95% 以上，黄色 90%–95%，红色低于 90%"))
         self.tree.itemActivated.connect(self._on_tree_item_activated)
@@ -143,6 +143,12 @@ class DeviceHealth(QWidget):
         if self._dirty and self.isVisible():
             self._dirty = False
             self.rebuild()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        # the bar column as wide as its percentage plus a bar, in the font the theme gives
+        fm = self.tree.fontMetrics()
+        self.tree.setColumnWidth(5, fm.horizontalAdvance("100.0%") + fm.horizontalAdvance("0") * 7 + 16)
 
     def rebuild(self) -> None:
         town = self.view_state.town

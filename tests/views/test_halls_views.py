@@ -297,3 +297,33 @@ def test_every_chart_says_what_it_shows() -> None:
                         if any(k in str(c.options["series"]) for k in ("pm25", "rain", "water_level")):
                             assert "(" in c.options["title_zh"], f"{pid}: {c.options['title_zh']} has no unit"
                 assert len(titles) == len(set(titles)), f"{pid}: {titles}"
+
+
+@pytest.mark.parametrize("hall", ["front", "operations", "decision", "intelligence", "duty"])
+def test_rows_get_the_height_their_stretch_asks_for(hall: str, make_ctx: Any, themed: Any, qtbot: Any,
+                                                    qapp: Any) -> None:
+    """On the screen the hall is made for, in English, each grid row is at least 60 % of the
+    height its stretch factor gives it: no panel's minimum size takes a row from the others (a
+    wrapping chart legend once squeezed the duty laptop's rain chart to a strip)."""
+    from views.page import PageView
+    from views.theme import apply_language, apply_scale
+    themed("dark")
+    apply_language(qapp, "en")
+    ctx = make_ctx(hall, Role.DUTY_OFFICER if hall == "duty" else Role.OPERATOR)
+    apply_scale(qapp, ctx.profile.type_scale())
+    win = HallWindow(ctx, list(range(len(ctx.profile.screens))), kiosk=False)
+    qtbot.addWidget(win)
+    win.resize(*((1920, 1080) if ctx.profile.kiosk else (1366, 768)))
+    win.show()
+    for si, screen in enumerate(ctx.profile.screens):
+        for pi, spec in enumerate(screen.pages):
+            win.show_screen(si, pi)
+            tick(qapp, 2)
+            page = next(p for p in win.findChildren(PageView) if p.page is spec)
+            stretch = [spec.row_stretch[r] if r < len(spec.row_stretch) else 1 for r in range(spec.rows)]
+            total = page.contentsRect().height() - 8 * (spec.rows - 1)  # the grid's spacing
+            for cell, frame in zip(spec.cells, page.frames, strict=True):
+                share = total * sum(stretch[cell.row:cell.row + cell.rowspan]) / sum(stretch)
+                got = frame.height()
+                assert got >= 0.6 * share, (f"{hall} screen {si + 1} page {pi + 1}: {cell.panel} at row "
+                                            f"{cell.row + 1} got {got} px of {share:.0f}")
