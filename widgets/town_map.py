@@ -84,6 +84,19 @@ class Label:
         return not self.rect.contains(self.anchor)
 
 
+def leader_end(anchor: QPointF, rect: QRectF) -> QPointF:
+    """Where a leader line from a town's point meets its moved label: the nearest edge."""
+    return QPointF(min(max(anchor.x(), rect.left()), rect.right()),
+                   rect.bottom() if anchor.y() > rect.bottom() else
+                   rect.top() if anchor.y() < rect.top() else rect.center().y())
+
+
+def _line_crosses(a: QPointF, b: QPointF, rects: list[QRectF]) -> bool:
+    steps = max(int(math.hypot(b.x() - a.x(), b.y() - a.y()) / 3), 2)  # finer than a town's dot
+    pts = [QPointF(a.x() + (b.x() - a.x()) * k / steps, a.y() + (b.y() - a.y()) * k / steps) for k in range(1, steps)]
+    return any(r.contains(p) for r in rects for p in pts)
+
+
 def place_labels(items: list[tuple[str, str, QPointF]], fm: QFontMetricsF, area: QRectF,
                  taken: list[QRectF] | None = None) -> list[Label]:
     """Labels for (code, text, anchor) in priority order, none overlapping another (nor a rect
@@ -119,6 +132,8 @@ def place_labels(items: list[tuple[str, str, QPointF]], fm: QFontMetricsF, area:
             padded = rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP)
             if any(padded.intersects(r) for r in busy):
                 continue
+            if moved and _line_crosses(anchor, leader_end(anchor, rect), busy):
+                continue  # a leader line under another label reads as that label's
             busy.append(rect)
             if moved:
                 busy.append(dot)  # no later label hides where this one's line starts
@@ -271,9 +286,7 @@ class TownMap(QWidget):
         labels = self.labels()
         for lab in labels:  # leader lines first: a label is never crossed by another's line
             if lab.moved:
-                end = QPointF(min(max(lab.anchor.x(), lab.rect.left()), lab.rect.right()),
-                              lab.rect.bottom() if lab.anchor.y() > lab.rect.bottom() else
-                              lab.rect.top() if lab.anchor.y() < lab.rect.top() else lab.rect.center().y())
+                end = leader_end(lab.anchor, lab.rect)
                 p.setPen(QPen(LABEL_HALO, 3.0))
                 p.drawLine(lab.anchor, end)
                 p.setPen(QPen(LABEL_INK, 1.2))
