@@ -263,7 +263,7 @@ def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qt
     from PySide6.QtCore import QRectF
 
     from widgets.common import town_name
-    from widgets.town_map import LABEL_GAP
+    from widgets.town_map import LABEL_GAP, leader_end
     m = TownMap(store, options={"indicator": "pm25"})
     qtbot.addWidget(m)
     m.resize(800, 900)
@@ -283,8 +283,11 @@ def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qt
         assert a.text.endswith(f" {towns[a.code]:g}")
         for b in labels[i + 1:]:
             assert not a.rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP).intersects(b.rect), (a, b)
-        if a.moved:  # joined to its town by a leader line from a point no label covers
+        if a.moved:  # joined to its town by a leader line from a point no label covers, under no label
             assert not any(b.rect.contains(a.anchor) for b in labels if b is not a)
+            end = leader_end(a.anchor, a.rect)
+            line = [a.anchor + (end - a.anchor) * (k / 20) for k in range(1, 20)]
+            assert not any(b.rect.contains(pt) for b in labels if b is not a for pt in line), a
     worst = sorted(towns, key=lambda c: -towns[c])
     named = {lab.code for lab in labels}
     assert set(worst[:5]) <= named  # the worst are always named
