@@ -260,7 +260,7 @@ def test_trend_and_kpi_follow_the_town_under_its_own_key(store: Any, sink: Any, 
 def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qtbot: Any, qapp: Any) -> None:
     """PM2.5 for every town on a wall-sized map: the labels that fit do not touch, stay inside,
     carry the town's name with the value (never a bare number), and the worst towns are named."""
-    from PySide6.QtCore import QRectF
+    from PySide6.QtCore import QPointF, QRectF
 
     from widgets.common import town_name
     from widgets.town_map import LABEL_GAP, leader_end
@@ -294,7 +294,11 @@ def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qt
     assert len(set(worst[:10]) & named) >= 8
     # a town left without a label (space runs out first for the least) is named on hover
     least = next((c for c in reversed(worst) if c not in named), worst[-1])
-    QTest.mouseMove(m, m.widget_point(least).toPoint())
+    box = m._transform().mapRect(m.paths[least][0].boundingRect())
+    inside = next(QPoint(int(box.left() + box.width() * i / 10), int(box.top() + box.height() * j / 10))
+                  for i in range(1, 10) for j in range(1, 10)
+                  if m.town_at(QPointF(box.left() + box.width() * i / 10, box.top() + box.height() * j / 10)) == least)
+    QTest.mouseMove(m, inside)
     assert m.toolTip() == f"{town_name(store, least)}: {towns[least]:g}"
     assert not m.grab().isNull()
 
