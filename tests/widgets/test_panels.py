@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
 
 from app.commandbus import CommandResult
 from app.store import Connection
@@ -260,7 +259,9 @@ def test_trend_and_kpi_follow_the_town_under_its_own_key(store: Any, sink: Any, 
 def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qtbot: Any, qapp: Any) -> None:
     """PM2.5 for every town on a wall-sized map: the labels that fit do not touch, stay inside,
     carry the town's name with the value (never a bare number), and the worst towns are named."""
-    from PySide6.QtCore import QPointF, QRectF
+    from PySide6.QtCore import QEvent, QPointF, QRectF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
 
     from widgets.common import town_name
     from widgets.town_map import LABEL_GAP, leader_end
@@ -298,7 +299,9 @@ def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qt
     inside = next(QPoint(int(box.left() + box.width() * i / 10), int(box.top() + box.height() * j / 10))
                   for i in range(1, 10) for j in range(1, 10)
                   if m.town_at(QPointF(box.left() + box.width() * i / 10, box.top() + box.height() * j / 10)) == least)
-    QTest.mouseMove(m, inside)
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(inside), m.mapToGlobal(QPointF(inside)),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(m, move)
     assert m.toolTip() == f"{town_name(store, least)}: {towns[least]:g}"
     assert not m.grab().isNull()
 
