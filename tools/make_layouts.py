@@ -105,7 +105,7 @@ def profiles() -> list[dict[str, Any]]:
             cell("device_health", 0, 0, 2, 1),
             cell("trend", 0, 1, 1, 2, **TREND_MAIN),
             cell("trend", 1, 1, **TREND_RAIN),
-            cell("data_quality", 1, 2)])]),
+            cell("data_quality", 1, 2)], col_stretch=[5, 3, 3])]),  # device health: names, counts, bars
     ], theme="dark", kiosk=True, follow_focus=True)
 
     decision = profile("decision", "决策指挥室", "Decision command room", [

@@ -41,6 +41,7 @@ class DataQualityPanel(QWidget):
         self.table = QTableWidget(0, 3, objectName="DQTable")
         self.table.setHorizontalHeaderLabels([self.tr("原因"), self.tr("累计"), self.tr("主要部门")])
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)  # a long reason or bureau list wraps in a narrow cell, not cut off
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         lay = QVBoxLayout(self)
@@ -79,3 +80,4 @@ class DataQualityPanel(QWidget):
             items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, it in enumerate(items):
                 self.table.setItem(row, col, it)
+        self.table.resizeRowsToContents()
