@@ -7,7 +7,7 @@ turn a Profile into windows.
 Shape (schema_version 1)::
 
     {"schema_version": 1, "id": "operations", "name_zh": "运营大厅", "name_en": "Operations hall",
-     "theme": "dark", "kiosk": true, "follow_focus": true, "sends_focus": false,
+     "theme": "dark", "scale": "" | "wall" | "laptop", "kiosk": true, "follow_focus": true, "sends_focus": false,
      "screens": [{"name_zh": ..., "name_en": ..., "mode": "grid" | "tabs" | "playlist",
                   "rotate_s": 20,
                   "pages": [{"name_zh": ..., "name_en": ..., "rows": 2, "cols": 3,
@@ -89,6 +89,9 @@ class Profile(BaseModel):
     name_zh: str
     name_en: str
     theme: Literal["dark", "light"] = "dark"
+    # type scale: "wall" (read from 10 m) or "laptop" (arm's length); "" = by kiosk, whatever
+    # the colour theme (a duty laptop switched to the dark theme keeps laptop-size type)
+    scale: Literal["", "wall", "laptop"] = ""
     kiosk: bool = False  # wall machine: frameless full screen per QScreen, no accidental close
     follow_focus: bool = False  # bring up the incident the decision room puts in focus
     sends_focus: bool = False  # this hall sets the focus (decision room)
@@ -97,6 +100,9 @@ class Profile(BaseModel):
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh
+
+    def type_scale(self) -> str:
+        return self.scale or ("wall" if self.kiosk else "laptop")
 
     def panels(self) -> list[str]:
         return [c.panel for s in self.screens for p in s.pages for c in p.cells]
@@ -175,22 +181,90 @@ def slug(text: str) -> str:
     return s or "custom"
 
 
-def move_cell(profile: Profile, src: tuple[int, int, int], dst: tuple[int, int, int]) -> Profile:
-    """Swap the panels of two cells addressed (screen, page, cell index); a dst cell index equal
-    to len(cells) is not allowed (targets are existing cells). Returns a new profile."""
+Address = tuple[int, int, int]  # screen, page, cell index
+PageAddress = tuple[int, int]  # screen, page
+
+
+def _edited(data: dict[str, Any], what: str) -> Profile:
+    """The edited profile, validated; an edit that breaks the grid is a LayoutError naming it."""
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        msg = exc.errors()[0].get("msg", str(exc)).removeprefix("Value error, ")
+        raise LayoutError(f"{what}: {msg}") from None
+
+
+def _page(data: dict[str, Any], at: PageAddress) -> dict[str, Any]:
+    return data["screens"][at[0]]["pages"][at[1]]
+
+
+def move_cell(profile: Profile, src: Address, dst: Address) -> Profile:
+    """Swap the panels of two cells (on any screens and pages); sizes stay with the places."""
     data = profile.model_dump()
-    s_cell = data["screens"][src[0]]["pages"][src[1]]["cells"][src[2]]
-    d_cell = data["screens"][dst[0]]["pages"][dst[1]]["cells"][dst[2]]
+    s_cell = _page(data, src[:2])["cells"][src[2]]
+    d_cell = _page(data, dst[:2])["cells"][dst[2]]
     for key in ("panel", "options"):
         s_cell[key], d_cell[key] = d_cell[key], s_cell[key]
-    return Profile.model_validate(data)
+    return _edited(data, "move")
 
 
-def set_cell_panel(profile: Profile, at: tuple[int, int, int], panel: str) -> Profile:
+def move_cell_to(profile: Profile, src: Address, page: PageAddress, row: int, col: int) -> Profile:
+    """Move a cell, with its panel and size, to a free place (this page or another's)."""
     data = profile.model_dump()
-    cell = data["screens"][at[0]]["pages"][at[1]]["cells"][at[2]]
+    cell = _page(data, src[:2])["cells"].pop(src[2])
+    cell.update(row=row, col=col)
+    target = _page(data, page)
+    # a cell that does not fit its new place there (too wide, too tall) shrinks to fit
+    cell["rowspan"] = max(min(cell["rowspan"], target["rows"] - row), 1)
+    cell["colspan"] = max(min(cell["colspan"], target["cols"] - col), 1)
+    target["cells"].append(cell)
+    return _edited(data, "move")
+
+
+def set_cell_panel(profile: Profile, at: Address, panel: str) -> Profile:
+    data = profile.model_dump()
+    cell = _page(data, at[:2])["cells"][at[2]]
     cell["panel"], cell["options"] = panel, {}
-    return Profile.model_validate(data)
+    return _edited(data, "replace")
+
+
+def add_cell(profile: Profile, page: PageAddress, row: int, col: int, panel: str) -> Profile:
+    """A new 1x1 cell showing a panel at a free place of a page."""
+    data = profile.model_dump()
+    _page(data, page)["cells"].append({"panel": panel, "row": row, "col": col, "rowspan": 1, "colspan": 1,
+                                       "options": {}})
+    return _edited(data, "add")
+
+
+def remove_cell(profile: Profile, at: Address) -> Profile:
+    data = profile.model_dump()
+    _page(data, at[:2])["cells"].pop(at[2])
+    return _edited(data, "remove")
+
+
+def resize_cell(profile: Profile, at: Address, rowspan: int, colspan: int) -> Profile:
+    """A cell spanning more or fewer rows and columns; it may not overlap another or leave the grid."""
+    data = profile.model_dump()
+    cell = _page(data, at[:2])["cells"][at[2]]
+    cell["rowspan"], cell["colspan"] = rowspan, colspan
+    return _edited(data, "resize")
+
+
+def set_grid(profile: Profile, page: PageAddress, rows: int, cols: int) -> Profile:
+    """A page with more or fewer rows and columns; the cells must still fit (remove or shrink
+    them first). Stretch factors keep theirs, new rows and columns get 1."""
+    data = profile.model_dump()
+    p = _page(data, page)
+    p["rows"], p["cols"] = rows, cols
+    for key, n in (("row_stretch", rows), ("col_stretch", cols)):
+        if p[key]:
+            p[key] = (p[key] + [1] * n)[:n]
+    return _edited(data, "grid")
+
+
+def free_places(page: Page) -> list[tuple[int, int]]:
+    """The grid places no cell covers, row by row."""
+    return [(r, c) for r in range(page.rows) for c in range(page.cols) if page.cell_at(r, c) is None]
 
 
 def fold_screens(profile_screens: int, physical: int, kiosk: bool) -> list[list[int]]:

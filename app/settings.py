@@ -26,10 +26,14 @@ ENV_PREFIX = "IOC_CONSOLE_"
 
 
 class Geometry(BaseModel):
+    """A desk window's place on one screen: its normal rectangle, and whether it was maximised
+    (a maximised window's rectangle restored as a normal window hangs its frame off the screen)."""
+
     x: int
     y: int
     w: int
     h: int
+    maximised: bool = False
 
 
 class ConsoleSettings(BaseModel):

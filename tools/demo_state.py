@@ -288,6 +288,13 @@ def fill_store(store: StateStore, *, alerts: int = 400, role: Role = Role.OPERAT
     return store
 
 
+def kitchen_alert(store: StateStore) -> int | None:
+    """An open alert of a kitchen camera (the newest): selecting it plays that camera."""
+    open_states = ("new", "acknowledged", "dispatched")
+    kitchen = [a for a in store.alerts.values() if a.device_type == "kitchen_camera" and a.state in open_states]
+    return max(kitchen, key=lambda a: a.last_ts or 0).id if kitchen else None
+
+
 def refocus(store: StateStore, incident_id: int = 1, by: str = "leader") -> None:
     """The decision room puts an incident in focus (again), as a focus.set event: views that
     follow focus bring it up (the 3D city flies to it)."""

@@ -6,8 +6,10 @@ Qt's offscreen platform has not. The state comes from tools.demo_state through t
 inbound path; no service needed. The 3D panels show a small synthetic city (demo_city) that the
 run writes into a temporary city cache (IOC_CITY_CACHE_DIR), from which the view opens it as it
 does on a console that downloaded the city before; the demo alerts and incidents are in its
-buildings. Wall screens are rendered at 1920x1080 and saved at 1280x720; the duty laptop at
-1366x768.
+buildings. Wall screens are rendered at 1920x1080 and saved at 1280x720 (--full: as rendered);
+the duty laptop at 1366x768. Each profile gets its own type scale whatever the theme (a wall in
+the light theme keeps wall-size type, the laptop in the dark theme laptop-size type). A kitchen
+camera alert is selected, so the camera tiles play the shipped clip (the run waits for frames).
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ def settle(app: QApplication, rounds: int = 6, win: Any = None) -> None:
     for _ in range(rounds):
         refresh_hub().tick.emit()
         app.processEvents()
+    for cam in cameras(win):
+        # decoding starts when the tile is built: wait for a frame painted on this page
+        end = time.monotonic() + 8.0
+        start = cam.frames
+        while (cam.state == "loading" or cam.frames < start + 2) and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
     for view in city_views(win):
         # the view applies the store on its own 10 Hz timer and flies at 30 fps: let a camera
         # flight end, then draw what is due now
@@ -60,6 +69,13 @@ def settle(app: QApplication, rounds: int = 6, win: Any = None) -> None:
         view._on_timer_tick()
         view.render()
         app.processEvents()
+
+
+def cameras(win: Any) -> list[Any]:
+    if win is None:
+        return []
+    from widgets.camera_tile import CameraTile
+    return [c for c in win.findChildren(CameraTile) if c.isVisible() and c.source]
 
 
 def city_views(win: Any) -> list[Any]:
@@ -95,25 +111,25 @@ def demo_city_cache(n: int) -> Iterator[Any]:
 
 
 def shoot(profile_ids: list[str] | None, langs: list[str], themes: list[str],
-          city_buildings: int = 40_000) -> list[Path]:
+          city_buildings: int = 40_000, out: Path = OUT, full: bool = False) -> list[Path]:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with demo_city_cache(city_buildings) as city:
-        return _shoot(app, profile_ids, langs, themes, city)
+        return _shoot(app, profile_ids, langs, themes, city, out, full)
 
 
 def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], themes: list[str],
-           city: Any) -> list[Path]:
+           city: Any, out: Path, full: bool) -> list[Path]:
     from app.halls import shipped_profiles
     from app.settings import ConsoleSettings
     from app.store import StateStore
     from protocol.enums import Role
-    from tools.demo_state import DemoSink, fill_store, refocus
+    from tools.demo_state import DemoSink, fill_store, kitchen_alert, refocus
     from views.context import ViewContext
     from views.theme import apply_language, apply_theme
     from views.window import HallWindow
     from widgets.red_alert import RedAlertCenter
 
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     profiles = shipped_profiles()
     for pid, profile in profiles.items():
@@ -123,12 +139,13 @@ def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], t
         for lang in langs:
             apply_language(app, lang)
             for theme in themes:
-                apply_theme(app, theme)
+                apply_theme(app, theme, profile.type_scale())
                 store = fill_store(StateStore(), role=role, city=city, lang=lang)
                 sink = DemoSink()
                 red = RedAlertCenter(store, sink)
                 red.sound.set_muted(True)
                 ctx = ViewContext(store, sink, ConsoleSettings(language=lang, mute=True), profile, red_center=red)
+                ctx.view_state.select_alert(kitchen_alert(store))  # the camera tiles play its camera
                 size = (1366, 768) if not profile.kiosk else (1920, 1080)
                 for si, screen in enumerate(profile.screens):
                     win = HallWindow(ctx, [si], kiosk=False)
@@ -146,11 +163,11 @@ def _shoot(app: QApplication, profile_ids: list[str] | None, langs: list[str], t
                         if (img.width(), img.height()) != size:  # the window outgrew its screen
                             OVERSIZE.append(f"{pid} screen {si + 1} page {page + 1} {lang} {theme}: "
                                             f"{img.width()}x{img.height()} for {size[0]}x{size[1]}")
-                        if img.width() > 1400:
+                        if img.width() > 1400 and not full:
                             img = img.scaled(1280, 720, Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation)
                         suffix = f"-p{page + 1}" if len(screen.pages) > 1 else ""
-                        path = OUT / f"{pid}-s{si + 1}{suffix}-{lang}-{theme}.png"
+                        path = out / f"{pid}-s{si + 1}{suffix}-{lang}-{theme}.png"
                         save_small(img, path)
                         written.append(path)
                     win.allow_close = True
@@ -169,10 +186,12 @@ def main() -> int:
     ap.add_argument("--theme", nargs="*", default=["dark", "light"])
     ap.add_argument("--city-buildings", type=int, default=40_000,
                     help="size of the demo city in the 3D panels (0: none, they say 'loading')")
+    ap.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs (default docs/screenshots)")
+    ap.add_argument("--full", action="store_true", help="keep wall screens at 1920x1080 (for checking details)")
     a = ap.parse_args()
-    paths = shoot(a.profile, a.lang, a.theme, a.city_buildings)
+    paths = shoot(a.profile, a.lang, a.theme, a.city_buildings, a.out, a.full)
     total = sum(p.stat().st_size for p in paths)
-    print(f"{len(paths)} screenshots, {total / 1024:.0f} KiB, in {OUT}")
+    print(f"{len(paths)} screenshots, {total / 1024:.0f} KiB, in {a.out}")
     for line in OVERSIZE:
         print("window bigger than its screen:", line, file=sys.stderr)
     return 1 if OVERSIZE else 0

@@ -1,4 +1,9 @@
-"""Themes (QSS in resources/styles) and the UI language (Qt Linguist .qm in resources/i18n)."""
+"""Themes (QSS in resources/styles) and the UI language (Qt Linguist .qm in resources/i18n).
+
+A style is a colour theme (dark.qss, light.qss) plus a type scale (wall.qss: read from 10 m;
+laptop.qss: arm's length). The scale follows the hall profile (Profile.type_scale), so a duty
+laptop in the dark theme keeps laptop-size type; without one named, a theme brings its own
+(dark: wall, light: laptop)."""
 
 from __future__ import annotations
 
@@ -14,25 +19,42 @@ from widgets.common import set_language
 
 log = logging.getLogger(__name__)
 THEMES = ("dark", "light")
+SCALES = ("wall", "laptop")
 _PLOT_COLOURS = {"dark": ("#0d1b29", "#cfe8ff"), "light": ("#ffffff", "#1b2733")}
 _installed: list[QTranslator] = []
 
 
-def stylesheet(theme: str) -> str:
-    """The theme's QSS; @STYLES@ in it names the styles folder (its images), because Qt reads
-    a url() in a style sheet relative to the working directory, not to the sheet."""
+def default_scale(theme: str) -> str:
+    return "laptop" if theme == "light" else "wall"
+
+
+def stylesheet(theme: str, scale: str | None = None) -> str:
+    """The theme's colours and the scale's sizes as one QSS; @STYLES@ in it names the styles
+    folder (its images), because Qt reads a url() relative to the working directory."""
     name = theme if theme in THEMES else "dark"
+    size = scale if scale in SCALES else default_scale(name)
     styles = importlib_resources.files("resources") / "styles"
-    return (styles / f"{name}.qss").read_text(encoding="utf-8").replace("@STYLES@", Path(str(styles)).as_posix())
+    text = (styles / f"{name}.qss").read_text(encoding="utf-8") + (styles / f"{size}.qss").read_text(encoding="utf-8")
+    return text.replace("@STYLES@", Path(str(styles)).as_posix())
 
 
-def apply_theme(app: QApplication, theme: str) -> None:
+def apply_theme(app: QApplication, theme: str, scale: str | None = None) -> None:
     """QSS for widgets; pyqtgraph draws itself, so its colours are set to match (plots made
     after this call use them; the wall rebuilds its windows on a theme change)."""
-    app.setStyleSheet(stylesheet(theme))
+    size = scale if scale in SCALES else default_scale(theme)
+    app.setStyleSheet(stylesheet(theme, size))
     bg, fg = _PLOT_COLOURS.get(theme, _PLOT_COLOURS["dark"])
     pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
     app.setProperty("ioc_theme", theme)
+    app.setProperty("ioc_scale", size)
+
+
+def apply_scale(app: QApplication, scale: str) -> None:
+    """The profile's type scale under the theme in use (nothing to do when no theme is set or
+    the scale is already on: setting an application style sheet restyles every widget)."""
+    theme = app.property("ioc_theme")
+    if theme and app.property("ioc_scale") != scale:
+        apply_theme(app, theme, scale)
 
 
 def qm_path(lang: str) -> Path:

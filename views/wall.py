@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QScreen
 from app.halls import fold_screens, page_with_panel
 from app.settings import Geometry
 from views.context import ViewContext
+from views.theme import apply_scale
 from views.window import HallWindow
 
 REBUILD_DEBOUNCE_MS = 400
@@ -50,6 +51,7 @@ class WallManager(QObject):
     def build(self) -> list[HallWindow]:
         self.teardown()
         self.rebuilds += 1
+        apply_scale(QGuiApplication.instance(), self.ctx.profile.type_scale())  # type sizes by profile, not theme
         physical = self.physical_screens()
         groups = fold_screens(len(self.ctx.profile.screens), len(physical), self.kiosk)
         for k, group in enumerate(groups):
@@ -73,6 +75,9 @@ class WallManager(QObject):
             g = None  # saved on a bigger screen: it would hang off this one
         if g is not None and self._fits(g):
             win.setGeometry(g.x, g.y, g.w, g.h)
+            if g.maximised:
+                win.showMaximized()
+                return
         elif screen is not None:
             avail = screen.availableGeometry()
             if avail.width() <= DESK_SIZE[0] or avail.height() <= DESK_SIZE[1]:
@@ -97,9 +102,9 @@ class WallManager(QObject):
             return
         for win in self.windows:
             scr = win.screen()
-            r = win.geometry()
-            self.ctx.settings.geometry = {**self.ctx.settings.geometry,
-                                          self._geometry_key(scr): Geometry(x=r.x(), y=r.y(), w=r.width(), h=r.height())}
+            r = win.normalGeometry() if win.isMaximized() else win.geometry()
+            g = Geometry(x=r.x(), y=r.y(), w=r.width(), h=r.height(), maximised=win.isMaximized())
+            self.ctx.settings.geometry = {**self.ctx.settings.geometry, self._geometry_key(scr): g}
 
     def teardown(self) -> None:
         self.save_geometry()

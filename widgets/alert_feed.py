@@ -211,7 +211,7 @@ class AlertFeed(QWidget):
         self.search.setMinimumWidth(self.search.fontMetrics().horizontalAdvance(self.search.placeholderText()) + 44)
         self._fit_popups()
         samples = {"level": ("红色", "Orange"), "state": ("已派遣 ⟰", "Acknowledged"),
-                   "domain": ("消防救援支队", "Fire and Rescue"), "town": ("大岭山镇", "Dalingshan"),
+                   "domain": ("生态环境局", "Environment"), "town": ("大岭山镇", "Dalingshan"),
                    "count": ("次数", "Count"), "last_ts": ("00-00 00:00:00",), "assignee": ("处置人", "operator")}
         for col, texts in samples.items():
             t.setColumnWidth(COLUMNS.index(col), max(fm.horizontalAdvance(x) for x in texts) + 28)

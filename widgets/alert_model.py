@@ -35,6 +35,7 @@ from widgets.common import (
     LEVEL_TEXT_COLORS,
     alert_title,
     domain_name,
+    domain_short,
     fmt_time,
     lang,
     level_text,
@@ -324,6 +325,8 @@ class AlertTableModel(QAbstractTableModel):
         if role == _ALERT_ID:
             return row.alert.id
         a = row.alert  # tooltip: only on hover, not cached
+        if COLUMNS[col] == "domain":
+            return domain_name(self.store, a.domain)
         return f"#{a.id} {alert_title(a)}\n{a.message}".strip()
 
     def row_view(self, r: int) -> RowView | None:
@@ -383,7 +386,7 @@ class AlertTableModel(QAbstractTableModel):
             case "state":
                 return state_text(value[0]) + (" ⟰" if value[1] else "")
             case "domain":
-                return domain_name(self.store, value)
+                return domain_short(self.store, value)  # the column stays narrow; the tooltip names it
             case "town":
                 return town_name(self.store, value)
             case "last_ts":

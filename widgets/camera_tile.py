@@ -6,6 +6,10 @@ stream URL from url_template, e.g. "rtsp://cams.local/{device_id}"), loop (start
 its end), simulated (caption the picture as simulated), title_zh/title_en. A source
 "resource:video/kitchen_camera.mp4" is a file shipped in the resources package: the shipped
 layouts play that clip for the simulated city's kitchen cameras, which send readings, not video.
+
+Frames are painted by the tile itself from a QVideoSink (not a QVideoWidget, whose native
+surface neither grab() nor a screenshot of the wall sees); a tile built while an alert is
+selected plays that alert's camera at once.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import time
 from importlib import resources as importlib_resources
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, Qt, QTimer, QUrl
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
 from app.selection import ViewState
 from app.store import StateStore
@@ -31,6 +36,31 @@ def resolve(source: str) -> str:
     return source
 
 
+class VideoView(QWidget):
+    """The latest decoded frame, scaled to fit (letterboxed in black)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VideoView")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image = QImage()
+
+    def show_frame(self, image: QImage) -> None:
+        self.image = image
+        self.update()
+
+    def paintEvent(self, _e: Any) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), Qt.GlobalColor.black)
+        if not self.image.isNull():
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(self.rect().center())
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            p.drawImage(target, self.image)
+        p.end()
+
+
 class CameraTile(QWidget):
     def __init__(self, store: StateStore | None = None, view_state: ViewState | None = None,
                  options: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
@@ -44,6 +74,8 @@ class CameraTile(QWidget):
         self.simulated = bool(o.get("simulated", False))
         self.device_id: str = ""
         self.caption = QLabel(objectName="CameraCaption")
+        self.caption.setWordWrap(True)  # a long caption wraps: it never widens the wall's column
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.caption.setVisible(False)
         self.no_signal = QLabel(objectName="NoSignal")
         self.no_signal.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -53,9 +85,11 @@ class CameraTile(QWidget):
         self.last_frame_ts = 0.0
         self.frames = 0
         self._player: Any = None
-        self._video: Any = None
+        self._sink: Any = None
+        self.video = VideoView(self)
         self._stack = QStackedLayout()
         self._stack.addWidget(self.no_signal)
+        self._stack.addWidget(self.video)
         self._init_player()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -67,25 +101,24 @@ class CameraTile(QWidget):
         self._show_no_signal(self.tr("无视频源"))
         if o.get("follow_alert") and store is not None:
             self.view_state.alert_selected.connect(self._on_view_alert_selected)
+            self._on_view_alert_selected(self.view_state.alert_id)  # chosen before this tile was built
         if o.get("url"):
             self.play(o["url"])
 
     def _init_player(self) -> None:
         try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-            from PySide6.QtMultimediaWidgets import QVideoWidget
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
         except ImportError:  # multimedia missing: the tile says so instead of failing
             return
-        self._video = QVideoWidget(self)
-        self._stack.addWidget(self._video)
         self._player = QMediaPlayer(self)
         self._audio = QAudioOutput(self)
         self._audio.setMuted(True)  # camera audio never competes with the alarm sound
         self._player.setAudioOutput(self._audio)
-        self._player.setVideoOutput(self._video)
+        self._sink = QVideoSink(self)
+        self._player.setVideoOutput(self._sink)
         self._player.errorOccurred.connect(self._on_player_error)
         self._player.mediaStatusChanged.connect(self._on_player_status)
-        self._video.videoSink().videoFrameChanged.connect(self._on_sink_frame)
+        self._sink.videoFrameChanged.connect(self._on_sink_frame)
 
     def play(self, source: str, device_id: str = "") -> None:
         self.source = source
@@ -101,6 +134,7 @@ class CameraTile(QWidget):
         self.frames = 0
         self.last_frame_ts = time.monotonic()
         self.no_signal.setText(self.tr("连接中…"))
+        self.video.show_frame(QImage())
         self._stack.setCurrentWidget(self.no_signal)  # never the previous source's last frame
         self._player.setLoops(int(QMediaPlayer.Loops.Infinite) if self.loop else 1)
         self._player.setSource(url)
@@ -133,9 +167,11 @@ class CameraTile(QWidget):
         if frame.isValid():
             self.frames += 1
             self.last_frame_ts = time.monotonic()
+            if self.isVisible():  # a hidden tile (another page) decodes on but does not convert
+                self.video.show_frame(frame.toImage())
             if self.state != "playing":
                 self.state = "playing"
-                self._stack.setCurrentWidget(self._video)
+                self._stack.setCurrentWidget(self.video)
 
     def _on_player_error(self, _err: Any, message: str) -> None:
         # the source is named: whoever looks knows which camera (and URL) is dark
@@ -156,4 +192,5 @@ class CameraTile(QWidget):
     def _show_no_signal(self, text: str) -> None:
         self.state = "no_signal" if self.source else "idle"
         self.no_signal.setText(text)
-        self._stack.setCurrentWidget(self.no_signal)  # the last frame is never left on screen
+        self.video.show_frame(QImage())  # the last frame is never left on screen
+        self._stack.setCurrentWidget(self.no_signal)

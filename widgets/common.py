@@ -106,6 +106,25 @@ def domain_name(store: Any, code: str | None) -> str:
     return pick(d.name_zh, d.name_en) if d is not None else code
 
 
+# Bureaus as table columns and chart axes name them (the full name goes in the tooltip): the
+# usual short forms of the catalogue's bureaus; another bureau's name is shortened by rule.
+BUREAU_SHORT = {
+    "education": ("教育局", "Education"), "water": ("水务局", "Water"), "fire": ("消防支队", "Fire"),
+    "urban": ("城管局", "Urban mgmt"), "environment": ("生态环境局", "Environment"), "market": ("市监局", "Market"),
+    "coastal": ("洪梅海防", "Coastal"), "transport": ("交通局", "Transport"), "emergency": ("应急局", "Emergency"),
+    "weather": ("气象局", "Weather"),
+}
+
+
+def domain_short(store: Any, code: str | None) -> str:
+    if not code:
+        return "—"
+    if code in BUREAU_SHORT:
+        return pick(*BUREAU_SHORT[code])
+    name = domain_name(store, code)
+    return name.removesuffix(" Bureau") if lang() == "en" else name
+
+
 def alert_title(a: Any) -> str:
     return pick(a.title, a.title_en)
 
@@ -215,18 +234,25 @@ def status_text_colour(kind: str) -> QColor:
     return STATUS_TEXT["light" if light_theme() else "dark"][kind]
 
 
-def plot_font_px() -> int:
-    """Tick and legend text for pyqtgraph plots (they do not follow QSS): large on the wall."""
+def type_scale() -> str:
+    """"wall" or "laptop": the type scale in use (views.theme), for sizes painted in code."""
     from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
-    return 16 if app is not None and app.property("ioc_theme") != "light" else 11
+    if app is None:
+        return "wall"
+    return app.property("ioc_scale") or ("laptop" if app.property("ioc_theme") == "light" else "wall")
 
 
-def style_plot(plot: Any) -> None:
+def plot_font_px() -> int:
+    """Tick and legend text for pyqtgraph plots (they do not follow QSS): large on the wall."""
+    return 18 if type_scale() == "wall" else 12
+
+
+def style_plot(plot: Any, sides: tuple[str, ...] = ("left", "bottom")) -> None:
     from PySide6.QtGui import QFont
     f = QFont()
     f.setPixelSize(plot_font_px())
-    for side in ("left", "bottom"):
+    for side in sides:
         ax = plot.getAxis(side)
         ax.setStyle(tickFont=f)
         ax.setTextPen(ax.textPen())

@@ -1,19 +1,24 @@
 """Device health by bureau and type: online / offline / faulty counts, an availability bar, and a
 drill-down (double-click or Enter) to the device list via the devices.list query.
 
-Follows the ViewState town: a clicked town shows that town's devices only.
+Bureaus open on their device types (the panel is tall on the wall: the breakdown fills it); a
+bureau the user closes stays closed. Follows the ViewState town: a clicked town shows that
+town's devices only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QHeaderView,
     QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
@@ -37,6 +42,48 @@ from widgets.common import (
 )
 
 KeyRole = Qt.ItemDataRole.UserRole + 2
+ShareRole = Qt.ItemDataRole.UserRole + 3  # online share 0..1 (the bar)
+BAR_FLOOR = 0.90  # the bar spans 90-100 % online: below 90 % it is empty (all of a city's devices are 95 %+)
+# the KPI tile's bands for devices online (warn under 95 %, alarm under 90 %)
+BAR_COLOURS = ((0.95, QColor("#43a047")), (0.90, QColor("#fdd835")), (0.0, QColor("#e53935")))
+
+
+def bar_colour(share: float) -> QColor:
+    return next(c for floor, c in BAR_COLOURS if share >= floor)
+
+
+def bar_fill(share: float) -> float:
+    """How much of the bar is filled for an online share (0..1 over 90-100 %)."""
+    return min(max((share - BAR_FLOOR) / (1.0 - BAR_FLOOR), 0.0), 1.0)
+
+
+class AvailabilityDelegate(QStyledItemDelegate):
+    """The online share as a bar with its percentage: a bureau in trouble shows from afar."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        share = index.data(ShareRole)
+        if share is None:
+            super().paint(painter, option, index)
+            return
+        if option.state & QStyle.StateFlag.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        r = option.rect.adjusted(4, 3, -4, -3)
+        text = f"{100 * share:.1f}%"
+        fm = option.fontMetrics
+        text_w = fm.horizontalAdvance("100.0%") + 6
+        bar = QRect(r.left(), r.top(), max(r.width() - text_w, 8), r.height())
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        track = QColor(option.palette.text().color())
+        track.setAlpha(40)
+        painter.setBrush(track)
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.setBrush(bar_colour(share))
+        painter.drawRoundedRect(QRect(bar.left(), bar.top(), int(bar.width() * bar_fill(share)), bar.height()), 3, 3)
+        painter.setPen(option.palette.text().color())
+        painter.drawText(QRect(bar.right() + 4, r.top(), text_w, r.height()),
+                         int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.restore()
 
 
 def aggregate(stats: dict[Any, Any], town: str | None) -> dict[str, dict[str, dict[str, int]]]:
@@ -63,14 +110,20 @@ class DeviceHealth(QWidget):
         self.view_state = view_state or ViewState()
         self.summary = QLabel("", objectName="DeviceSummary")
         self.tree = QTreeWidget(objectName="DeviceTree")
-        self.tree.setColumnCount(5)
+        self.tree.setColumnCount(6)
         self.tree.setHeaderLabels([self.tr("部门 / 类型"), self.tr("总数"), self.tr("在线"),
-                                   self.tr("离线"), self.tr("故障")])
+                                   self.tr("离线"), self.tr("故障"), self.tr("在线率")])
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, 5):
             self.tree.header().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setSectionResizeMode(5, QHeaderView.ResizeMode.Fixed)  # names keep the room
+        self.tree.setItemDelegateForColumn(5, AvailabilityDelegate(self.tree))
+        self.tree.headerItem().setToolTip(5, self.tr("条形从 90% 到 100%：绿色 95% 以上，黄色 90%–95%，红色低于 90%"))
         self.tree.itemActivated.connect(self._on_tree_item_activated)
+        self.collapsed: set[str] = set()  # bureaus the user closed
+        self.tree.itemCollapsed.connect(lambda it: self.collapsed.add(it.data(0, KeyRole)[0]))
+        self.tree.itemExpanded.connect(lambda it: self.collapsed.discard(it.data(0, KeyRole)[0]))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.summary)
@@ -91,6 +144,12 @@ class DeviceHealth(QWidget):
             self._dirty = False
             self.rebuild()
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        # the bar column as wide as its percentage plus a bar, in the font the theme gives
+        fm = self.tree.fontMetrics()
+        self.tree.setColumnWidth(5, fm.horizontalAdvance("100.0%") + fm.horizontalAdvance("0") * 7 + 16)
+
     def rebuild(self) -> None:
         town = self.view_state.town
         data = aggregate(self.store.device_stats, town)
@@ -101,8 +160,7 @@ class DeviceHealth(QWidget):
                              .replace("%1", where).replace("%2", f"{tot['total']:,}")
                              .replace("%3", f"{pct:.1f}").replace("%4", f"{tot['offline']:,}")
                              .replace("%5", f"{tot['faulty']:,}"))
-        expanded = {self.tree.topLevelItem(i).data(0, KeyRole) for i in range(self.tree.topLevelItemCount())
-                    if self.tree.topLevelItem(i).isExpanded()}
+        self.tree.blockSignals(True)  # rebuilding is not the user opening or closing bureaus
         self.tree.clear()
         for dom in sorted(data, key=lambda d: -sum(c["total"] for c in data[d].values())):
             types = data[dom]
@@ -113,11 +171,14 @@ class DeviceHealth(QWidget):
                 name = pick(spec.name_zh, spec.name_en) if spec else dt
                 item.addChild(self._item(name, types[dt], (dom, dt)))
             self.tree.addTopLevelItem(item)
-            item.setExpanded((dom, None) in expanded)
+            item.setExpanded(dom not in self.collapsed)
+        self.tree.blockSignals(False)
 
     def _item(self, name: str, c: dict[str, int], key: tuple[str, str | None]) -> QTreeWidgetItem:
-        it = QTreeWidgetItem([name, f"{c['total']:,}", f"{c['online']:,}", f"{c['offline']:,}", f"{c['faulty']:,}"])
+        it = QTreeWidgetItem([name, f"{c['total']:,}", f"{c['online']:,}", f"{c['offline']:,}", f"{c['faulty']:,}", ""])
         it.setData(0, KeyRole, key)
+        if c["total"]:
+            it.setData(5, ShareRole, c["online"] / c["total"])
         for col in range(1, 5):
             it.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if c["offline"]:

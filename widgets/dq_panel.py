@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.store import StateStore
 from protocol.enums import DQReason
-from widgets.common import domain_name, fmt_time, list_sep, refresh_hub
+from widgets.common import domain_name, domain_short, fmt_time, list_sep, refresh_hub
 
 
 def reason_text(reason: str) -> str:
@@ -41,6 +41,7 @@ class DataQualityPanel(QWidget):
         self.table = QTableWidget(0, 3, objectName="DQTable")
         self.table.setHorizontalHeaderLabels([self.tr("原因"), self.tr("累计"), self.tr("主要部门")])
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)  # a long reason or bureau list wraps in a narrow cell, not cut off
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         lay = QVBoxLayout(self)
@@ -73,9 +74,10 @@ class DataQualityPanel(QWidget):
         self.table.setRowCount(len(reasons))
         for row, r in enumerate(reasons):
             worst = sorted(((d, c.get(r, 0)) for d, c in by_domain.items() if c.get(r, 0)), key=lambda x: -x[1])[:2]
-            where = list_sep().join(f"{domain_name(self.store, d)} {c:,}" for d, c in worst)
+            where = list_sep().join(f"{domain_short(self.store, d)} {c:,}" for d, c in worst)
             items = (QTableWidgetItem(reason_text(r)), QTableWidgetItem(f"{total[r]:,}"), QTableWidgetItem(where))
-            items[2].setToolTip(where)  # whole, where the column cuts it short
+            items[2].setToolTip(list_sep().join(f"{domain_name(self.store, d)} {c:,}" for d, c in worst))
             items[1].setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             for col, it in enumerate(items):
                 self.table.setItem(row, col, it)
+        self.table.resizeRowsToContents()

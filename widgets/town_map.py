@@ -3,16 +3,30 @@ click a town to filter every panel that follows the ViewState (click again to cl
 
 Options: indicator "alerts" (open alerts, min_level) or a per-town metric key from metrics
 ticks (e.g. "pm25"); min_level; labels (bool).
+
+Labels ("name value") are placed biggest value first: at the town's label point, else beside it
+with a leader line, else left out (the tooltip names every town). A value is never shown without
+its town's name, and no two labels touch.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTransform,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.alert_filter import open_counts_by
@@ -20,7 +34,7 @@ from app.kpi import metric_value
 from app.selection import ViewState
 from app.store import StateStore
 from citymodel.towns import load_towns
-from widgets.common import refresh_hub, scan_due, town_name
+from widgets.common import refresh_hub, scan_due, town_name, type_scale
 
 _KX = math.cos(math.radians(22.9))  # equirectangular: a degree of longitude is shorter here
 
@@ -55,6 +69,77 @@ def ramp(frac: float) -> QColor:
 
 
 LABEL_INK, LABEL_HALO = QColor("#ffffff"), QColor(11, 22, 34, 215)
+LABEL_GAP = 3.0  # px kept free around every label, so two never read as one
+
+
+@dataclass(frozen=True)
+class Label:
+    code: str
+    text: str
+    rect: QRectF  # where the text goes, in widget pixels
+    anchor: QPointF  # the town's label point; a leader line joins it when the text moved away
+
+    @property
+    def moved(self) -> bool:
+        return not self.rect.contains(self.anchor)
+
+
+def leader_end(anchor: QPointF, rect: QRectF) -> QPointF:
+    """Where a leader line from a town's point meets its moved label: the nearest edge."""
+    return QPointF(min(max(anchor.x(), rect.left()), rect.right()),
+                   rect.bottom() if anchor.y() > rect.bottom() else
+                   rect.top() if anchor.y() < rect.top() else rect.center().y())
+
+
+def _line_crosses(a: QPointF, b: QPointF, rects: list[QRectF]) -> bool:
+    steps = max(int(math.hypot(b.x() - a.x(), b.y() - a.y()) / 3), 2)  # finer than a town's dot
+    pts = [QPointF(a.x() + (b.x() - a.x()) * k / steps, a.y() + (b.y() - a.y()) * k / steps) for k in range(1, steps)]
+    return any(r.contains(p) for r in rects for p in pts)
+
+
+def place_labels(items: list[tuple[str, str, QPointF]], fm: QFontMetricsF, area: QRectF,
+                 taken: list[QRectF] | None = None) -> list[Label]:
+    """Labels for (code, text, anchor) in priority order, none overlapping another (nor a rect
+    in `taken`) and all inside `area`: each at its anchor if it fits there, else at the nearest
+    free spot around it (a leader line joins them; the first third may go further out), else
+    left out. A spot that would cover a town still to be labelled is taken only when no other
+    is free."""
+    busy = list(taken or [])
+    out: list[Label] = []
+    h = fm.height()
+    for n, (code, text, anchor) in enumerate(items):
+        w = fm.horizontalAdvance(text) + 4
+        step = h * 1.05
+        # centred, then around it: above, below, beside, the diagonals, then further out
+        offsets = [(0.0, 0.0)]
+        # only the first third (the worst towns) may go further out: long leader lines clutter
+        for ring in ((1, 2, 3) if n < len(items) / 3 else (1,)):
+            dy, dx = step * ring, (w / 2 + 6) + (w * (ring - 1) / 2)
+            offsets += [(0.0, -dy), (0.0, dy), (dx, 0.0), (-dx, 0.0), (dx, -dy), (-dx, -dy), (dx, dy), (-dx, dy)]
+        others = [a for _c, _t, a in items[n + 1:]]
+        spots = [QRectF(anchor.x() + dx - w / 2, anchor.y() + dy - h / 2, w, h) for dx, dy in offsets]
+        spots = ([r for r in spots if not any(r.contains(a) for a in others)]
+                 + [r for r in spots if any(r.contains(a) for a in others)])
+        # a label moved off its town needs the town's point free: its leader line starts there
+        dot = QRectF(anchor.x() - 4, anchor.y() - 4, 8, 8)
+        may_move = not any(dot.intersects(r) for r in busy)
+        for rect in spots:
+            moved = not rect.contains(anchor)
+            if moved and not may_move:
+                continue
+            if not area.contains(rect):
+                continue
+            padded = rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP)
+            if any(padded.intersects(r) for r in busy):
+                continue
+            if moved and _line_crosses(anchor, leader_end(anchor, rect), busy):
+                continue  # a leader line under another label reads as that label's
+            busy.append(rect)
+            if moved:
+                busy.append(dot)  # no later label hides where this one's line starts
+            out.append(Label(code, text, rect, anchor))
+            break
+    return out
 
 
 class TownMap(QWidget):
@@ -165,38 +250,53 @@ class TownMap(QWidget):
             p.setPen(QPen(QColor("#ffffff") if code == selected else edge, 3 if code == selected else 1))
             p.drawPath(t.map(path))
         if self.show_labels:
-            f = QFont(self.font())
-            f.setPixelSize(max(min(int(self.height() / 38), 18), 9))
-            p.setFont(f)
-            fm = p.fontMetrics()
-            taken: list[QRectF] = []
-            # biggest values first, so the towns that matter keep their labels when space is short
-            order = sorted(self.paths, key=lambda c: -self.values.get(c, 0.0))
-            for code in order:
-                _path, pt = self.paths[code]
-                name = town_name(self.store, code)
-                for suffix in ("街道", "镇", " New Area"):
-                    name = name.removesuffix(suffix)
-                v = self.values.get(code)
-                c = t.map(pt)
-                for label in ((f"{name} {v:g}" if v else name), name, (f"{v:g}" if v else "")):
-                    if not label:
-                        continue
-                    w = fm.horizontalAdvance(label) + 4
-                    rect = QRectF(c.x() - w / 2, c.y() - fm.height() / 2, w, fm.height())
-                    rect.moveLeft(min(max(rect.left(), 2.0), self.width() - w - 2.0))  # never clipped
-                    if not any(rect.intersects(r) for r in taken):
-                        break
-                else:
-                    continue  # no room: the tooltip names it
-                taken.append(rect)
-                text = QPainterPath()
-                text.addText(rect.center().x() - (w - 4) / 2, rect.center().y() + (fm.ascent() - fm.descent()) / 2,
-                             f, label)
-                # white with a dark halo: readable on every fill, also where a label crosses into
-                # the next town (a 1 px shadow left white on amber at about 1.6:1)
-                pen = QPen(LABEL_HALO, 3.0)
-                pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-                p.strokePath(text, pen)
-                p.fillPath(text, LABEL_INK)
+            self._paint_labels(p)
         p.end()
+
+    def label_px(self) -> int:
+        """Wall labels are read from 10 m: never under 16 px there; laptop labels stay small."""
+        if type_scale() == "wall":
+            return max(min(int(self.height() / 30), 24), 16)
+        return max(min(int(self.height() / 40), 15), 10)
+
+    def label_font(self) -> QFont:
+        f = QFont(self.font())
+        f.setPixelSize(self.label_px())
+        f.setBold(True)
+        return f
+
+    def labels(self) -> list[Label]:
+        """The labels as painted now (biggest values first)."""
+        t = self._transform()
+        order = sorted(self.paths, key=lambda c: (-self.values.get(c, 0.0), -self.paths[c][0].boundingRect().width()))
+        items = []
+        for code in order:
+            name = town_name(self.store, code)
+            for suffix in ("街道", "镇", " New Area"):
+                name = name.removesuffix(suffix)
+            v = self.values.get(code)
+            items.append((code, f"{name} {v:g}" if v else name, t.map(self.paths[code][1])))
+        return place_labels(items, QFontMetricsF(self.label_font()), QRectF(self.rect()).adjusted(2, 2, -2, -2))
+
+    def _paint_labels(self, p: QPainter) -> None:
+        f = self.label_font()
+        fm = QFontMetricsF(f)
+        halo = QPen(LABEL_HALO, 3.0 if type_scale() == "wall" else 2.5)
+        halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        labels = self.labels()
+        for lab in labels:  # leader lines first: a label is never crossed by another's line
+            if lab.moved:
+                end = leader_end(lab.anchor, lab.rect)
+                p.setPen(QPen(LABEL_HALO, 3.0))
+                p.drawLine(lab.anchor, end)
+                p.setPen(QPen(LABEL_INK, 1.2))
+                p.drawLine(lab.anchor, end)
+                p.setBrush(LABEL_INK)
+                p.drawEllipse(lab.anchor, 2.5, 2.5)
+        for lab in labels:
+            text = QPainterPath()
+            text.addText(lab.rect.left() + 2, lab.rect.center().y() + (fm.ascent() - fm.descent()) / 2, f, lab.text)
+            # white with a dark halo: readable on every fill, also where a label crosses into
+            # the next town (a 1 px shadow left white on amber at about 1.6:1)
+            p.strokePath(text, halo)
+            p.fillPath(text, LABEL_INK)

@@ -1,8 +1,11 @@
 """Trend chart (pyqtgraph): several series, live append from metrics ticks, a time-range
 selector, and history beyond the live window from the readings.series query.
 
-Options: series: [{key, title_zh, title_en, color, query: {metric, device_type?, agg?}}],
-range_s (initial), follow_town.
+Options: series: [{key, title_zh, title_en, color, axis: "left" | "right", query: {metric,
+device_type?, agg?}}], range_s (initial), follow_town. A series on the right axis has a scale of
+its own (two quantities of different units in one chart), its axis drawn in its colour. The
+legend is a row above the plot, never over the curves; a single series has none (the panel's
+title names it).
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import time
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QT_TRANSLATE_NOOP
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.commandbus import CommandResult, CommandSink
 from app.kpi import series
@@ -73,18 +76,38 @@ class TrendChart(QWidget):
         self.range_box.setCurrentIndex(max(self.range_box.findData(int(self.range_s)), 0))
         self.range_box.currentIndexChanged.connect(self._on_range_changed)
         self.note = QLabel("", objectName="TrendNote")
+        self.legend = QLabel("", objectName="TrendLegend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        # one line, never a minimum: a wrapping label asked for its height at its narrowest
+        # and took the row from the charts below
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(10, 10), labelTextSize=f"{plot_font_px()}px")
         style_plot(self.plot)
+        self.right_box: pg.ViewBox | None = None
         self.curves: dict[str, Any] = {}
+        entries: list[str] = []
         for i, s in enumerate(self.specs):
-            pen = pg.mkPen(s.get("color", PALETTE[i % len(PALETTE)]), width=2)
+            colour = s.get("color", PALETTE[i % len(PALETTE)])
+            pen = pg.mkPen(colour, width=3 if plot_font_px() > 14 else 2)
             name = pick(s.get("title_zh", s["key"]), s.get("title_en", ""))
-            self.curves[s["key"]] = self.plot.plot([], [], pen=pen, name=name)
+            curve = pg.PlotDataItem([], [], pen=pen, name=name)
+            if s.get("axis") == "right":
+                self._right_box(colour).addItem(curve)
+            else:
+                self.plot.addItem(curve)
+            self.curves[s["key"]] = curve
+            side = "" if s.get("axis") != "right" else " →"
+            entries.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{_html(name)}{side}')
+        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(entries))
+        self.legend.setVisible(len(self.specs) > 1)
         top = QHBoxLayout()
-        top.addWidget(self.note, 1)
+        if len(self.specs) > 1:
+            top.addWidget(self.legend, 1)
+        else:
+            top.addStretch(1)
+        top.addWidget(self.note)
         top.addWidget(self.range_box)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -96,6 +119,31 @@ class TrendChart(QWidget):
         self.view_state.town_changed.connect(self._on_view_town_changed)
         refresh_hub().tick.connect(self._on_refresh_tick)
         self._on_range_changed()
+
+    def _right_box(self, colour: str) -> pg.ViewBox:
+        """A second scale on the right, sharing the time axis (pyqtgraph's two-axis recipe)."""
+        if self.right_box is None:
+            item = self.plot.getPlotItem()
+            box = pg.ViewBox()
+            item.showAxis("right")
+            item.scene().addItem(box)
+            axis = item.getAxis("right")
+            axis.linkToView(box)
+            box.setXLink(item)
+            axis.setPen(pg.mkPen(colour))
+            axis.setTextPen(pg.mkPen(colour))
+            # two scales: each axis in its curve's colour, so a value is read on the right one
+            first = self.specs[0].get("color", PALETTE[0])
+            item.getAxis("left").setPen(pg.mkPen(first))
+            item.getAxis("left").setTextPen(pg.mkPen(first))
+            style_plot(self.plot, sides=("left", "bottom", "right"))
+
+            def follow() -> None:
+                box.setGeometry(item.vb.sceneBoundingRect())
+                box.linkedViewChanged(item.vb, box.XAxis)
+            item.vb.sigResized.connect(follow)
+            self.right_box = box
+        return self.right_box
 
     def _on_store_changed(self, *_: Any) -> None:
         self._dirty = True
@@ -171,5 +219,11 @@ class TrendChart(QWidget):
             if px:
                 newest = max(newest, px[-1])
         self.plot.setXRange(since, max(now, newest), padding=0)
+        if self.right_box is not None:
+            self.right_box.enableAutoRange(axis=pg.ViewBox.YAxis)
         label = town_name(self.store, town) if town else ""
         self.note.setText(label)
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

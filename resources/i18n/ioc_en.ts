@@ -4,22 +4,22 @@
 <context>
     <name>Age</name>
     <message>
-        <location filename="../../widgets/common.py" line="129"/>
+        <location filename="../../widgets/common.py" line="148"/>
         <source>%1 秒</source>
         <translation>%1 s</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="131"/>
+        <location filename="../../widgets/common.py" line="150"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="133"/>
+        <location filename="../../widgets/common.py" line="152"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="134"/>
+        <location filename="../../widgets/common.py" line="153"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
@@ -106,42 +106,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="299"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="299"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="299"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="300"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="300"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="300"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="301"/>
+        <location filename="../../widgets/alert_model.py" line="302"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="301"/>
+        <location filename="../../widgets/alert_model.py" line="302"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -149,36 +149,64 @@
 <context>
     <name>CameraTile</name>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="67"/>
-        <location filename="../../widgets/camera_tile.py" line="125"/>
+        <location filename="../../widgets/camera_tile.py" line="101"/>
+        <location filename="../../widgets/camera_tile.py" line="159"/>
         <source>无视频源</source>
         <translation>No video source</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="95"/>
+        <location filename="../../widgets/camera_tile.py" line="128"/>
         <source>本机不支持视频播放</source>
         <translation>Video playback is not available on this machine</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="103"/>
+        <location filename="../../widgets/camera_tile.py" line="136"/>
         <source>连接中…</source>
         <translation>Connecting…</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="114"/>
+        <location filename="../../widgets/camera_tile.py" line="148"/>
         <source>模拟画面（仿真城市无真实视频）</source>
         <translation>Simulated picture (the simulated city has no real video)</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="142"/>
-        <location filename="../../widgets/camera_tile.py" line="148"/>
+        <location filename="../../widgets/camera_tile.py" line="178"/>
+        <location filename="../../widgets/camera_tile.py" line="184"/>
         <source>无信号</source>
         <translation>No signal</translation>
     </message>
     <message>
-        <location filename="../../widgets/camera_tile.py" line="154"/>
+        <location filename="../../widgets/camera_tile.py" line="190"/>
         <source>无信号（画面中断）</source>
         <translation>No signal (stream stalled)</translation>
+    </message>
+</context>
+<context>
+    <name>CellTile</name>
+    <message>
+        <location filename="../../views/layout_editor.py" line="81"/>
+        <source>加宽一列</source>
+        <translation>One column wider</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="82"/>
+        <source>减窄一列</source>
+        <translation>One column narrower</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="83"/>
+        <source>加高一行</source>
+        <translation>One row taller</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="84"/>
+        <source>减矮一行</source>
+        <translation>One row shorter</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="85"/>
+        <source>删除此格</source>
+        <translation>Remove this cell</translation>
     </message>
 </context>
 <context>
@@ -969,7 +997,7 @@
         <translation>Main bureaus</translation>
     </message>
     <message>
-        <location filename="../../widgets/dq_panel.py" line="69"/>
+        <location filename="../../widgets/dq_panel.py" line="70"/>
         <source>被拒绝或标记的读数：%1 条（更新于 %2）</source>
         <translation>Readings refused or flagged: %1 (updated %2)</translation>
     </message>
@@ -983,23 +1011,23 @@
     </message>
     <message>
         <location filename="../../widgets/decision_panel.py" line="43"/>
-        <location filename="../../widgets/decision_panel.py" line="115"/>
+        <location filename="../../widgets/decision_panel.py" line="114"/>
         <source>批准</source>
         <translation>Approve</translation>
     </message>
     <message>
         <location filename="../../widgets/decision_panel.py" line="44"/>
-        <location filename="../../widgets/decision_panel.py" line="115"/>
+        <location filename="../../widgets/decision_panel.py" line="114"/>
         <source>驳回</source>
         <translation>Reject</translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="48"/>
+        <location filename="../../widgets/decision_panel.py" line="47"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/decision_panel.py" line="109"/>
+        <location filename="../../widgets/decision_panel.py" line="108"/>
         <source>待决策事项：%n 项</source>
         <translation>
             <numerusform>Decisions waiting: %n</numerusform>
@@ -1007,27 +1035,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="109"/>
+        <location filename="../../widgets/decision_panel.py" line="108"/>
         <source>暂无待决策事项</source>
         <translation>No decisions waiting</translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="116"/>
+        <location filename="../../widgets/decision_panel.py" line="115"/>
         <source>请确认决策</source>
         <translation>Confirm the decision</translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="116"/>
+        <location filename="../../widgets/decision_panel.py" line="115"/>
         <source>确定%1：%2？</source>
         <translation>%1: %2?</translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="126"/>
+        <location filename="../../widgets/decision_panel.py" line="125"/>
         <source>已提交</source>
         <translation>Submitted</translation>
     </message>
     <message>
-        <location filename="../../widgets/decision_panel.py" line="126"/>
+        <location filename="../../widgets/decision_panel.py" line="125"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -1035,37 +1063,47 @@
 <context>
     <name>DeviceHealth</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="67"/>
+        <location filename="../../widgets/device_health.py" line="114"/>
         <source>部门 / 类型</source>
         <translation>Bureau / type</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="67"/>
+        <location filename="../../widgets/device_health.py" line="114"/>
         <source>总数</source>
         <translation>Total</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="67"/>
+        <location filename="../../widgets/device_health.py" line="114"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="68"/>
+        <location filename="../../widgets/device_health.py" line="115"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="68"/>
+        <location filename="../../widgets/device_health.py" line="115"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="99"/>
+        <location filename="../../widgets/device_health.py" line="115"/>
+        <source>在线率</source>
+        <translation>Online</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="122"/>
+        <source>条形从 90% 到 100%：绿色 95% 以上，黄色 90%–95%，红色低于 90%</source>
+        <translation>The bar spans 90% to 100%: green from 95%, yellow 90%–95%, red under 90%</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/device_health.py" line="158"/>
         <source>全市</source>
         <translation>City-wide</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="100"/>
+        <location filename="../../widgets/device_health.py" line="159"/>
         <source>%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5</source>
         <translation>%1: %2 devices, %3% online, %4 offline, %5 faulty</translation>
     </message>
@@ -1073,72 +1111,72 @@
 <context>
     <name>DeviceListDialog</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="152"/>
+        <location filename="../../widgets/device_health.py" line="213"/>
         <source>设备列表</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="154"/>
+        <location filename="../../widgets/device_health.py" line="215"/>
         <source>正在查询…</source>
         <translation>Querying…</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="156"/>
+        <location filename="../../widgets/device_health.py" line="217"/>
         <source>编号</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="156"/>
+        <location filename="../../widgets/device_health.py" line="217"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="156"/>
+        <location filename="../../widgets/device_health.py" line="217"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="157"/>
+        <location filename="../../widgets/device_health.py" line="218"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="157"/>
+        <location filename="../../widgets/device_health.py" line="218"/>
         <source>最后上报</source>
         <translation>Last report</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="157"/>
+        <location filename="../../widgets/device_health.py" line="218"/>
         <source>最新读数</source>
         <translation>Latest values</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="170"/>
+        <location filename="../../widgets/device_health.py" line="231"/>
         <source>未连接服务，无法查询</source>
         <translation>Not connected to the service; cannot query</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="176"/>
+        <location filename="../../widgets/device_health.py" line="237"/>
         <source>查询失败：</source>
         <translation>Query failed: </translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="181"/>
+        <location filename="../../widgets/device_health.py" line="242"/>
         <source>共 %1 台，显示 %2 台</source>
         <translation>%1 devices, %2 shown</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="182"/>
+        <location filename="../../widgets/device_health.py" line="243"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="182"/>
+        <location filename="../../widgets/device_health.py" line="243"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="182"/>
+        <location filename="../../widgets/device_health.py" line="243"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
@@ -1154,6 +1192,14 @@
         <location filename="../../views/error_dialog.py" line="24"/>
         <source>操作未能完成。控制台仍在运行，详细信息已写入日志。</source>
         <translation>The operation could not be completed. The console is still running; details are in the log.</translation>
+    </message>
+</context>
+<context>
+    <name>FreeTile</name>
+    <message>
+        <location filename="../../views/layout_editor.py" line="135"/>
+        <source>在此添加右侧选中的面板</source>
+        <translation>Add the panel selected on the right here</translation>
     </message>
 </context>
 <context>
@@ -1284,57 +1330,72 @@
 <context>
     <name>LayoutEditor</name>
     <message>
-        <location filename="../../views/layout_editor.py" line="102"/>
+        <location filename="../../views/layout_editor.py" line="194"/>
         <source>布局编辑</source>
         <translation>Layout editor</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="106"/>
+        <location filename="../../views/layout_editor.py" line="200"/>
         <source>（自定义）</source>
         <translation> (custom)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="108"/>
+        <location filename="../../views/layout_editor.py" line="203"/>
         <source>另存为新布局</source>
         <translation>Save as new layout</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="110"/>
+        <location filename="../../views/layout_editor.py" line="205"/>
         <source>保存</source>
         <translation>Save</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="118"/>
-        <source>面板（拖到格子上替换）</source>
-        <translation>Panels (drop on a cell to replace)</translation>
+        <location filename="../../views/layout_editor.py" line="214"/>
+        <source>面板（拖到格子上替换，拖到空位上添加）</source>
+        <translation>Panels (drop on a cell to replace it, on a free place to add one)</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="124"/>
+        <location filename="../../views/layout_editor.py" line="225"/>
+        <source>拖动格子可在格子、屏幕之间交换面板，或移到空位；格子上的按钮调整大小或删除。</source>
+        <translation>Drag a cell to swap panels between cells and screens, or onto a free place to move it; the buttons on a cell resize or remove it.</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="220"/>
         <source>布局名称</source>
         <translation>Layout name</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="129"/>
-        <source>拖动格子可在格子、屏幕之间交换面板。</source>
-        <translation>Drag a cell onto another cell or screen to swap panels.</translation>
-    </message>
-    <message>
-        <location filename="../../views/layout_editor.py" line="143"/>
+        <location filename="../../views/layout_editor.py" line="244"/>
         <source>屏幕 %1 · %2</source>
         <translation>Screen %1 · %2</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="167"/>
+        <location filename="../../views/layout_editor.py" line="268"/>
+        <source>行</source>
+        <translation>Rows</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="268"/>
+        <source>列</source>
+        <translation>Columns</translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="287"/>
+        <source>无法修改：</source>
+        <translation>Not changed: </translation>
+    </message>
+    <message>
+        <location filename="../../views/layout_editor.py" line="291"/>
         <source>已修改，尚未保存</source>
         <translation>Changed, not saved</translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="180"/>
+        <location filename="../../views/layout_editor.py" line="348"/>
         <source>保存失败：</source>
         <translation>Save failed: </translation>
     </message>
     <message>
-        <location filename="../../views/layout_editor.py" line="183"/>
+        <location filename="../../views/layout_editor.py" line="351"/>
         <source>已保存：</source>
         <translation>Saved: </translation>
     </message>
@@ -1768,32 +1829,32 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>TrendChart</name>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="24"/>
+        <location filename="../../widgets/trend_chart.py" line="27"/>
         <source>15 分钟</source>
         <translation>15 min</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="24"/>
+        <location filename="../../widgets/trend_chart.py" line="27"/>
         <source>1 小时</source>
         <translation>1 hour</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="25"/>
+        <location filename="../../widgets/trend_chart.py" line="28"/>
         <source>6 小时</source>
         <translation>6 hours</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="25"/>
+        <location filename="../../widgets/trend_chart.py" line="28"/>
         <source>24 小时</source>
         <translation>24 hours</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="26"/>
+        <location filename="../../widgets/trend_chart.py" line="29"/>
         <source>7 天</source>
         <translation>7 days</translation>
     </message>
     <message>
-        <location filename="../../widgets/trend_chart.py" line="141"/>
+        <location filename="../../widgets/trend_chart.py" line="189"/>
         <source>历史数据不可用：</source>
         <translation>History not available: </translation>
     </message>

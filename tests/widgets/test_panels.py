@@ -254,3 +254,118 @@ def test_trend_and_kpi_follow_the_town_under_its_own_key(store: Any, sink: Any, 
     assert list(chart.curves["pm25_avg"].getData()[1]) == [70, 71, 72]
     assert tile.state.value == 72
     assert sink.queries == [] or all(q[1].get("town") in (None, "humen") for q in sink.queries)
+
+
+def test_town_map_labels_never_overlap_and_always_name_their_town(store: Any, qtbot: Any, qapp: Any) -> None:
+    """PM2.5 for every town on a wall-sized map: the labels that fit do not touch, stay inside,
+    carry the town's name with the value (never a bare number), and the worst towns are named."""
+    from PySide6.QtCore import QEvent, QPointF, QRectF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from widgets.common import town_name
+    from widgets.town_map import LABEL_GAP, leader_end
+    m = TownMap(store, options={"indicator": "pm25"})
+    qtbot.addWidget(m)
+    m.resize(800, 900)
+    m.show()
+    towns = {code: 20.0 + (k * 7.3) % 40 for k, code in enumerate(m.paths)}
+    push(store, "metrics.tick", {"ts": time.time(), "city": {}, "towns": {c: {"pm25": v} for c, v in towns.items()}})
+    tick(qapp)
+    labels = m.labels()
+    assert len(labels) >= 20
+    area = QRectF(m.rect())
+    for i, a in enumerate(labels):
+        assert area.contains(a.rect)
+        name = a.text.rsplit(" ", 1)[0]
+        assert name
+        assert not name.replace(".", "").isdigit()
+        assert town_name(store, a.code).startswith(name)
+        assert a.text.endswith(f" {towns[a.code]:g}")
+        for b in labels[i + 1:]:
+            assert not a.rect.adjusted(-LABEL_GAP, -LABEL_GAP, LABEL_GAP, LABEL_GAP).intersects(b.rect), (a, b)
+        if a.moved:  # joined to its town by a leader line from a point no label covers, under no label
+            assert not any(b.rect.contains(a.anchor) for b in labels if b is not a)
+            end = leader_end(a.anchor, a.rect)
+            line = [a.anchor + (end - a.anchor) * (k / 20) for k in range(1, 20)]
+            assert not any(b.rect.contains(pt) for b in labels if b is not a for pt in line), a
+    worst = sorted(towns, key=lambda c: -towns[c])
+    named = {lab.code for lab in labels}
+    assert set(worst[:5]) <= named  # the worst are always named
+    assert len(set(worst[:10]) & named) >= 8
+    # a town left without a label (space runs out first for the least) is named on hover
+    least = next((c for c in reversed(worst) if c not in named), worst[-1])
+    box = m._transform().mapRect(m.paths[least][0].boundingRect())
+    inside = next(QPoint(int(box.left() + box.width() * i / 10), int(box.top() + box.height() * j / 10))
+                  for i in range(1, 10) for j in range(1, 10)
+                  if m.town_at(QPointF(box.left() + box.width() * i / 10, box.top() + box.height() * j / 10)) == least)
+    move = QMouseEvent(QEvent.Type.MouseMove, QPointF(inside), m.mapToGlobal(QPointF(inside)),
+                       Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(m, move)
+    assert m.toolTip() == f"{town_name(store, least)}: {towns[least]:g}"
+    assert not m.grab().isNull()
+
+
+def test_trend_legend_sits_above_the_plot_and_a_second_unit_gets_its_own_axis(store: Any, sink: Any,
+                                                                             qtbot: Any, qapp: Any) -> None:
+    one = TrendChart(store, sink, options={"series": [{"key": "rain_1h_max", "title_zh": "最大小时雨量 (mm)"}]})
+    two = TrendChart(store, sink, options={"series": [{"key": "readings_per_s", "title_zh": "每秒读数"},
+                                                      {"key": "alerts_open", "title_zh": "未处理告警", "axis": "right"}],
+                                           "range_s": 900})
+    for w in (one, two):
+        qtbot.addWidget(w)
+        w.resize(700, 400)
+        w.show()
+    assert one.plot.getPlotItem().legend is None  # nothing drawn over the curves
+    assert not one.legend.isVisible()  # one series: the panel's title names it
+    assert two.legend.isVisible()
+    assert "每秒读数" in two.legend.text()
+    assert "未处理告警" in two.legend.text()
+    assert two.legend.geometry().bottom() < two.plot.geometry().top()
+    assert two.right_box is not None
+    assert two.curves["alerts_open"] in two.right_box.addedItems
+    now = time.time()
+    for k in range(5):
+        push(store, "metrics.tick", {"ts": now - 20 + 5 * k, "city": {"readings_per_s": 3000 + k, "alerts_open": 40 + k}})
+    tick(qapp)
+    two.redraw()
+    qapp.processEvents()
+    lo, hi = two.right_box.viewRange()[1]
+    assert lo <= 44
+    assert hi >= 40
+    assert hi < 1000
+
+
+def test_device_health_opens_on_the_types_and_keeps_a_closed_bureau_closed(store: Any, sink: Any, qtbot: Any,
+                                                                          qapp: Any) -> None:
+    from widgets.device_health import ShareRole, bar_fill
+    _stats(store)
+    w = DeviceHealth(store, sink)
+    qtbot.addWidget(w)
+    w.show()
+    tick(qapp)
+    items = {w.tree.topLevelItem(i).text(0): w.tree.topLevelItem(i) for i in range(w.tree.topLevelItemCount())}
+    assert all(it.isExpanded() for it in items.values())
+    assert items["fire"].data(5, ShareRole) == 140 / 150
+    w.tree.collapseItem(items["fire"])
+    _stats(store)  # new figures: the tree is rebuilt
+    tick(qapp)
+    items = {w.tree.topLevelItem(i).text(0): w.tree.topLevelItem(i) for i in range(w.tree.topLevelItemCount())}
+    assert not items["fire"].isExpanded()
+    assert items["water"].isExpanded()
+    assert (bar_fill(1.0), round(bar_fill(0.95), 6), bar_fill(0.5)) == (1.0, 0.5, 0.0)  # the bar spans 90-100 %
+
+
+def test_bureau_column_shows_short_names_with_the_full_name_as_tooltip(city_store: Any, qapp: Any) -> None:
+    from widgets.alert_model import AlertTableModel
+    m = AlertTableModel(city_store)
+    m.flush()
+    col = 3  # bureau
+    for r in range(m.rowCount()):
+        a = m.alert_at(r)
+        if a.domain == "urban":
+            assert m.data(m.index(r, col)) == "城管局"
+            assert m.data(m.index(r, col), Qt.ItemDataRole.ToolTipRole) == "城市管理和综合执法局"
+            break
+    else:
+        raise AssertionError("no urban-management alert in the demo city")
