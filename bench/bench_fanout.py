@@ -2,8 +2,9 @@
 the events are handed to the service) to client receive, p50/p99, against a bare websockets
 broadcast server as the baseline.
 
-The service runs in this process with its real path: every 10 ms the events due (RATE/s) are
-handed to Database.write_events, which appends and commits them on the writer thread (SQLite,
+The service runs in this process with its real path and process settings (as ioc-sync: cli.py
+tune_process, settle_heap): every 10 ms the events due (RATE/s) are handed to
+Database.write_events, which appends and commits them on the writer thread (SQLite,
 synchronous=FULL); the hub fans them out, the websocket server sends them. Each event carries
 `t_in`, the wall-clock time it was handed over, BEFORE it waits for the writer thread, the
 INSERT and the durable commit: latency = client receive time - t_in (both processes read the
@@ -32,8 +33,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import gc
 import hashlib
 import multiprocessing as mp
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -315,6 +318,7 @@ class _Stages:
 
 async def _service_run(seconds: float, *, flood: bool = False, ingest: bool = False) -> dict[str, Any]:
     from protocol.events import SYSTEM_NOTICE
+    from sync_service.cli import settle_heap, tune_process
     from sync_service.config import ServiceConfig
     from sync_service.eventlog import NewEvent
     from sync_service.service import SyncService
@@ -332,7 +336,11 @@ async def _service_run(seconds: float, *, flood: bool = False, ingest: bool = Fa
     cfg = ServiceConfig(db_url=url, ws_port=0, http_port=0, demo_users=True,
                         admin_password="bench-admin-pw", mqtt_enabled=False, send_queue_max=200_000)
     svc = SyncService(cfg, parts=parts)
+    # the process settings ioc-sync runs with (cli.py), undone after the run for the baseline
+    switch = sys.getswitchinterval()
+    tune_process()
     await svc.start()
+    settle_heap()
     stages = _Stages()
     stages.install(svc)
     try:
@@ -366,6 +374,8 @@ async def _service_run(seconds: float, *, flood: bool = False, ingest: bool = Fa
         return res
     finally:
         await svc.stop()
+        sys.setswitchinterval(switch)
+        gc.unfreeze()
 
 
 async def _wait_sessions(count: Any, n: int = CLIENTS, limit_s: float = 20.0) -> None:
