@@ -161,16 +161,19 @@ class _Checkpointer:
         self._thread.start()
 
     def _loop(self) -> None:
-        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        con: sqlite3.Connection | None = None
         try:
             while not self._stop.wait(self.every_s):
                 try:
+                    if con is None:  # at the first round: the store has its file and WAL by then
+                        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                     con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()  # runs without the GIL
                     self.runs += 1
                 except sqlite3.Error as exc:  # busy or a disk hiccup: the next round catches up
                     log.warning("WAL checkpoint failed: %s", exc)
         finally:
-            con.close()
+            if con is not None:
+                con.close()
 
     def stop(self) -> None:
         self._stop.set()
