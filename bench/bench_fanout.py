@@ -457,12 +457,18 @@ def run(quick: bool) -> dict[str, float | int | str]:
         # the bare broadcast server under the same flood (it reads and ignores every frame): how
         # much of the flood's effect is the machine's 2 cores rather than the service
         "flood_baseline_p99_ms": base_flooded["p99_ms"],
+        "flood_p99_ratio_to_baseline": (round(flooded["p99_ms"] / base_flooded["p99_ms"], 2)
+                                        if base_flooded["p99_ms"] else float("nan")),
         # readings ingest at INGEST_RATE/s through the HTTP door at the same time
         "ingest_p50_ms": ingesting["p50_ms"], "ingest_p99_ms": ingesting["p99_ms"],
         "ingest_max_ms": ingesting["max_ms"], "ingest_offered_readings_per_s": INGEST_RATE,
         "ingest_accepted_readings_per_s": ingesting["ingest_accepted_per_s"],
         "ingest_busy_replies": ingesting["ingest_busy"],
         "ingest_p99_split": " ".join(f"{s}={ingesting.get(f'p99_split_{s}_ms')}" for s in STAGES),
+        # the writer thread's other transactions (readings batches, device state) the event
+        # commits may wait behind
+        "ingest_other_tx_p50_ms": ingesting.get("other_write_p50_ms"),
+        "ingest_other_tx_p99_ms": ingesting.get("other_write_p99_ms"),
     })
     return out
 
