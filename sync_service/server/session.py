@@ -163,9 +163,10 @@ class ClientSession:
     def _send_events(self, data: bytes, n: int) -> None:
         if not self._queue and self.ws.transport.get_write_buffer_size() < DIRECT_MAX_BUFFERED:
             # Nothing queued: everything before this frame is in the transport already (the writer
-            # task writes what it takes from the queue at once; it can only be waiting for a drain,
-            # and then the buffer is over the limit). A connection no longer open is skipped: the
-            # reader notices and the client resumes from its last seq.
+            # task hands what it takes from the queue to the transport before it awaits anything;
+            # at most it is awaiting that frame's drain). The buffer bound keeps what bypasses the
+            # queue's accounting small. A connection no longer open is skipped: the client resumes
+            # from its last seq.
             try:
                 broadcast((self.ws,), data, text=True, raise_exceptions=True)
             except Exception:  # a failed socket write: the connection is closing
