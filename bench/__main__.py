@@ -5,6 +5,11 @@ Each module defines NAME (the JSON prefix, e.g. "ingest") and
 `run(quick: bool) -> dict[str, float | int | str]`; a module may also print its own detail.
 Figures are ratios against a baseline measured in the same run wherever one exists: this is a
 shared 2-core machine and absolute times are noisy.
+
+With --only, the other modules' figures are kept from the last run; each module that runs has
+all of its old keys replaced, and records `<name>.when` and `<name>.load_avg_1m` (1-minute load
+average at its start; `<name>.load_avg_1m_at_end` at its end) - `machine` describes only the
+latest invocation.
 """
 
 from __future__ import annotations
@@ -58,6 +63,11 @@ def main() -> int:
         if a.only and name not in a.only:
             continue
         print(f"\n== {name} ==", flush=True)
+        # this module's figures replace all of its old ones (a key it no longer reports must not
+        # linger next to new figures), and say when and under what load they were measured
+        results = {k: v for k, v in results.items() if not k.startswith(f"{name}.")}
+        results[f"{name}.when"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        results[f"{name}.load_avg_1m"] = round(os.getloadavg()[0], 2)
         t0 = time.perf_counter()
         try:
             figures = mod.run(a.quick)
@@ -66,6 +76,7 @@ def main() -> int:
             failed += 1
             figures = {"error": traceback.format_exc(limit=3)}
         figures["wall_s"] = round(time.perf_counter() - t0, 1)
+        figures.setdefault("load_avg_1m_at_end", round(os.getloadavg()[0], 2))
         for k, v in figures.items():
             results[f"{name}.{k}"] = v
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import deque
 from http import HTTPStatus
@@ -38,6 +39,14 @@ log = logging.getLogger(__name__)
 
 FAIL_LIMIT = 20  # failed logins from one address within FAIL_WINDOW_S -> 429 until they age out
 FAIL_WINDOW_S = 60.0
+# After a flood cut-off (1008) the same user from the same address, or the same session token,
+# is refused with 429 before any check for FLOOD_COOLDOWN_S, doubled for each further cut-off
+# up to FLOOD_COOLDOWN_MAX_S; forgotten after FLOOD_FORGET_S without one. A flooder that comes
+# straight back would otherwise cost a password hash (scrypt), a session row and a snapshot
+# per reconnect, all on the machine the other consoles are served from.
+FLOOD_COOLDOWN_S = 5.0
+FLOOD_COOLDOWN_MAX_S = 60.0
+FLOOD_FORGET_S = 600.0
 
 
 class SyncServer:
@@ -62,7 +71,10 @@ class SyncServer:
         self.flood_disconnects = 0
         self.snapshot_reloads = 0  # asked to resume, got a snapshot
         self.throttled = 0  # handshakes refused with 429 after repeated failed logins
+        self.flood_refused = 0  # handshakes refused with 429 in a flood cool-down
         self._failures: dict[str, deque[float]] = {}  # peer address -> failed login times
+        # (peer, "user:" name | "token:" hash) -> (refused until, cut-offs so far, last cut-off)
+        self._flooders: dict[tuple[str, str], tuple[float, int, float]] = {}
 
     async def start(self) -> None:
         cfg = self.ctx.config
@@ -103,6 +115,14 @@ class SyncServer:
         if self._throttled(peer):
             # password guessing: refuse without checking (no scrypt, no audit row per attempt)
             return connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; wait a minute\n")
+        wait = self._flood_wait(peer, request)
+        if wait > 0:
+            self.flood_refused += 1
+            secs = math.ceil(wait)
+            resp = connection.respond(HTTPStatus.TOO_MANY_REQUESTS,
+                                      f"flooding: cut off for sending too many frames; retry in {secs} s\n")
+            resp.headers["Retry-After"] = str(secs)
+            return resp
         origin = request.headers.get("Origin", "")
         if origin not in self._origins:
             self._audit_failure(f"origin not allowed: {origin[:100]}", "", connection)
@@ -150,6 +170,39 @@ class SyncServer:
             self.throttled += 1
             return True
         return False
+
+    def on_flood(self, sess: ClientSession) -> None:
+        """A session was cut off for flooding: refuse its user from its address, and its token,
+        for a while (see FLOOD_COOLDOWN_S)."""
+        self.flood_disconnects += 1
+        peer = str(sess.ws.remote_address[0]) if sess.ws.remote_address else ""
+        now = time.monotonic()
+        for key in ((peer, "user:" + sess.actor.username), (peer, "token:" + sess.login.token_hash)):
+            _, strikes, last = self._flooders.get(key, (0.0, 0, 0.0))
+            if now - last > FLOOD_FORGET_S:
+                strikes = 0
+            cooldown = min(FLOOD_COOLDOWN_MAX_S, FLOOD_COOLDOWN_S * 2 ** strikes)
+            self._flooders[key] = (now + cooldown, strikes + 1, now)
+        log.warning("session %s@%s cut off for flooding; refused for %.0f s", sess.actor.username, peer, cooldown)
+        if len(self._flooders) > 10_000:  # many addresses: drop the long-forgotten
+            self._flooders = {k: v for k, v in self._flooders.items() if now - v[2] <= FLOOD_FORGET_S}
+
+    def _flood_wait(self, peer: str, request: Request) -> float:
+        """Seconds this handshake's user (from this address) or token is still refused for."""
+        if not self._flooders:
+            return 0.0
+        try:
+            kind, value = _credentials(request.headers, request.path)
+            if kind == "basic":
+                key = (peer, "user:" + auth.parse_basic(value)[0])
+            elif kind == "bearer":
+                key = (peer, "token:" + auth.token_hash(value))
+            else:
+                return 0.0
+        except AuthFailed:
+            return 0.0  # malformed: the normal path answers it
+        hit = self._flooders.get(key)
+        return 0.0 if hit is None else hit[0] - time.monotonic()
 
     def _audit_failure(self, reason: str, username: str, connection: ServerConnection) -> None:
         peer = str(connection.remote_address[0]) if connection.remote_address else ""

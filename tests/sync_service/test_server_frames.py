@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 import orjson
-from websockets.exceptions import ConnectionClosed
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.sync_service.server_helpers import Client, cid, service
+from sync_service.server import app
+from tests.sync_service.server_helpers import Client, basic, bearer, cid, service
 
 
 async def test_bad_frames_get_typed_errors_and_connection_survives(sqlite_url: str) -> None:
@@ -78,8 +81,10 @@ async def test_oversized_frame_closes_with_1009(sqlite_url: str) -> None:
             assert c2.welcome["mode"] == "snapshot"
 
 
-async def test_rate_limit_refuses_excess_and_closes_a_flood(sqlite_url: str) -> None:
+async def test_rate_limit_refuses_excess_and_closes_a_flood(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "FLOOD_COOLDOWN_S", 1.0)
     async with service(sqlite_url, rate_per_s=5.0, rate_burst=10) as svc, Client.open(svc.url) as c:
+        token = c.welcome["session"]
         for i in range(30):
             await c.send({"type": "ping", "t": i})
         got = [await c.recv() for _ in range(30)]
@@ -92,5 +97,42 @@ async def test_rate_limit_refuses_excess_and_closes_a_flood(sqlite_url: str) -> 
                 await c.send({"type": "ping", "t": i})
         assert await c.closed_code() == 1008
         assert svc.server.flood_disconnects == 1
-        async with Client.open(svc.url) as other:  # others are unaffected
-            assert other.welcome["user"] == "operator"
+        async with Client.open(svc.url, "duty") as other:  # others are unaffected
+            assert other.welcome["user"] == "duty"
+        # the flooder coming straight back - with its password or its token - is refused before
+        # any check (no scrypt, no snapshot) for the cool-down, then admitted again
+        for hdrs in ([basic("operator")], [bearer(token)]):
+            with pytest.raises(InvalidStatus) as refused:
+                async with Client.open(svc.url, headers=hdrs):
+                    pass
+            assert refused.value.response.status_code == 429
+            assert refused.value.response.headers["Retry-After"] == "1"
+        assert svc.server.flood_refused == 2
+        logins = svc.server.logins
+        await asyncio.sleep(1.1)
+        async with Client.open(svc.url, headers=[bearer(token)]) as back:
+            assert back.welcome["user"] == "operator"
+        assert svc.server.logins == logins + 1
+
+
+async def test_flood_cooldown_doubles_for_a_repeat_flooder(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app, "FLOOD_COOLDOWN_S", 1.0)
+    async with service(sqlite_url, rate_per_s=5.0, rate_burst=10) as svc:
+        retry_after = []
+        for strike in range(3):
+            while True:  # come back as soon as let in
+                try:
+                    async with Client.open(svc.url, "leader") as c:
+                        with contextlib.suppress(ConnectionClosed):
+                            for i in range(2000):
+                                await c.send({"type": "ping", "t": i})
+                        assert await c.closed_code() == 1008
+                        break
+                except InvalidStatus:
+                    await asyncio.sleep(0.1)
+            assert svc.server.flood_disconnects == strike + 1
+            with pytest.raises(InvalidStatus) as refused:
+                async with Client.open(svc.url, "leader", hello=False):
+                    pass
+            retry_after.append(refused.value.response.headers["Retry-After"])
+        assert retry_after == ["1", "2", "4"]

@@ -50,6 +50,33 @@ async def test_slow_consumer_cut_off_other_client_unaffected_then_resumes(sqlite
         print(f"fast client received {total} events in {fast_s:.2f} s while the slow one stalled")
 
 
+async def test_a_client_that_stalls_then_reads_gets_everything_in_order(sqlite_url: str) -> None:
+    """While its socket keeps up, frames go straight from the hub's flush to the socket; once its
+    write buffer backs up they queue behind it; either way in order, nothing lost."""
+    async with service(sqlite_url) as svc, Client.open(svc.url, max_queue=1) as c:
+        total = 0
+        for _k in range(3):  # it keeps up
+            await svc.ctx.db.write_events(_fat(10, total))
+            total += 10
+            await c.wait_seq(total)
+        sess = next(iter(svc.server.sessions))
+        direct = sess.direct_frames
+        assert direct >= 3
+        queued = False
+        for _k in range(400):  # it stops reading (max_queue=1: nor does its library): TCP fills up
+            await svc.ctx.db.write_events(_fat(20, total))
+            total += 20
+            await asyncio.sleep(0)  # the hub's flush
+            if sess._queue:
+                queued = True
+                break
+        assert queued, "frames queue once the socket's buffer is full"
+        assert sess.ws.transport.get_write_buffer_size() > 0
+        await c.wait_seq(total, 30)
+        assert c.seqs() == list(range(1, total + 1))
+        assert svc.server.slow_disconnects == 0
+
+
 async def test_heartbeats_carry_head_seq(sqlite_url: str) -> None:
     async with service(sqlite_url, heartbeat_s=0.3) as svc, Client.open(svc.url) as c:
         assert c.welcome["heartbeat_s"] == 0.3
