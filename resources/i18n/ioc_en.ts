@@ -4,22 +4,22 @@
 <context>
     <name>Age</name>
     <message>
-        <location filename="../../widgets/common.py" line="124"/>
+        <location filename="../../widgets/common.py" line="129"/>
         <source>%1 秒</source>
         <translation>%1 s</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="126"/>
+        <location filename="../../widgets/common.py" line="131"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="128"/>
+        <location filename="../../widgets/common.py" line="133"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="129"/>
+        <location filename="../../widgets/common.py" line="134"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
@@ -27,37 +27,37 @@
 <context>
     <name>AlertFeed</name>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="104"/>
+        <location filename="../../widgets/alert_feed.py" line="123"/>
         <source>未处理完</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="105"/>
+        <location filename="../../widgets/alert_feed.py" line="124"/>
         <source>全部状态</source>
         <translation>All states</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="109"/>
+        <location filename="../../widgets/alert_feed.py" line="128"/>
         <source>搜索 (Ctrl+F)</source>
         <translation>Search (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="111"/>
+        <location filename="../../widgets/alert_feed.py" line="130"/>
         <source>清除筛选</source>
         <translation>Clear filters</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="131"/>
+        <location filename="../../widgets/alert_feed.py" line="150"/>
         <source>全部部门</source>
         <translation>All bureaus</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="131"/>
+        <location filename="../../widgets/alert_feed.py" line="150"/>
         <source>全部镇街</source>
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="270"/>
+        <location filename="../../widgets/alert_feed.py" line="299"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>Red alerts hidden by the current filter: %n</numerusform>
@@ -65,17 +65,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="303"/>
+        <location filename="../../widgets/alert_feed.py" line="332"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="313"/>
+        <location filename="../../widgets/alert_feed.py" line="342"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="314"/>
+        <location filename="../../widgets/alert_feed.py" line="343"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>Selected alerts: %n — </numerusform>
@@ -83,22 +83,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="320"/>
+        <location filename="../../widgets/alert_feed.py" line="349"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="325"/>
+        <location filename="../../widgets/alert_feed.py" line="354"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="325"/>
+        <location filename="../../widgets/alert_feed.py" line="354"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="327"/>
+        <location filename="../../widgets/alert_feed.py" line="356"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -106,42 +106,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="289"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="289"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -197,193 +197,250 @@
         <translation>The 3D city needs an OpenGL display (Qt platform now: {platform})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="48"/>
+        <location filename="../../views/city3d/card.py" line="49"/>
         <source>在线</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="48"/>
+        <location filename="../../views/city3d/card.py" line="49"/>
         <source>离线</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="49"/>
+        <location filename="../../views/city3d/card.py" line="50"/>
         <source>故障</source>
         <translation>faulty</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="57"/>
+        <location filename="../../views/city3d/card.py" line="54"/>
+        <source>总队级</source>
+        <translation>corps</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="54"/>
+        <source>支队级</source>
+        <translation>detachment</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="55"/>
+        <source>大队级</source>
+        <translation>brigade</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="55"/>
+        <source>站级</source>
+        <translation>station</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="72"/>
+        <source>预案</source>
+        <translation>Plans</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="74"/>
+        <source>预案 ({n})</source>
+        <translation>Plans ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="78"/>
+        <source>更新 {date}</source>
+        <translation>updated {date}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="82"/>
+        <source>总平面图</source>
+        <translation>Site plan</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="87"/>
+        <source>点击放大</source>
+        <translation>Click to enlarge</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="89"/>
+        <source>无（单位未关联建筑）</source>
+        <translation>None (the unit has no building)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="98"/>
         <source> · 重点单位</source>
         <translation> · key unit</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="58"/>
+        <location filename="../../views/city3d/card.py" line="99"/>
         <source>建筑 #{id}</source>
         <translation>Building #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="60"/>
-        <location filename="../../views/city3d/card.py" line="86"/>
+        <location filename="../../views/city3d/card.py" line="101"/>
+        <location filename="../../views/city3d/card.py" line="127"/>
         <source>地址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="61"/>
+        <location filename="../../views/city3d/card.py" line="102"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="62"/>
+        <location filename="../../views/city3d/card.py" line="103"/>
         <source>用途</source>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="63"/>
+        <location filename="../../views/city3d/card.py" line="104"/>
         <source>结构</source>
         <translation>Structure</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="64"/>
+        <location filename="../../views/city3d/card.py" line="105"/>
         <source>高度</source>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="65"/>
+        <location filename="../../views/city3d/card.py" line="106"/>
         <source>层数</source>
         <translation>Floors</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="66"/>
+        <location filename="../../views/city3d/card.py" line="107"/>
         <source>占地面积</source>
         <translation>Footprint</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="67"/>
+        <location filename="../../views/city3d/card.py" line="108"/>
         <source>建筑面积</source>
         <translation>Floor area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="68"/>
+        <location filename="../../views/city3d/card.py" line="109"/>
         <source>建成年份</source>
         <translation>Built</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="69"/>
+        <location filename="../../views/city3d/card.py" line="110"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="71"/>
+        <location filename="../../views/city3d/card.py" line="112"/>
         <source>告警 ({n})</source>
         <translation>Alerts ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="76"/>
+        <location filename="../../views/city3d/card.py" line="117"/>
         <source>设备</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="76"/>
+        <location filename="../../views/city3d/card.py" line="72"/>
+        <location filename="../../views/city3d/card.py" line="117"/>
         <source>查询中…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="78"/>
+        <location filename="../../views/city3d/card.py" line="119"/>
         <source>设备 ({n})</source>
         <translation>Devices ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="84"/>
+        <location filename="../../views/city3d/card.py" line="125"/>
         <source>重点单位：{name}</source>
         <translation>Key unit: {name}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="85"/>
+        <location filename="../../views/city3d/card.py" line="126"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="87"/>
+        <location filename="../../views/city3d/card.py" line="128"/>
         <source>联系人</source>
         <translation>Contact</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="88"/>
+        <location filename="../../views/city3d/card.py" line="129"/>
         <source>重点部位</source>
         <translation>Key parts</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="95"/>
+        <location filename="../../views/city3d/card.py" line="137"/>
         <source>周边分析 · 半径 {r} m</source>
         <translation>Surroundings · radius {r} m</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="98"/>
+        <location filename="../../views/city3d/card.py" line="140"/>
         <source>事件 #{id}</source>
         <translation>Incident #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="99"/>
+        <location filename="../../views/city3d/card.py" line="141"/>
         <source>建筑 {n} 栋 · 最高 {h} m · 高层 {hr} 栋 · 重点单位 {k}</source>
         <translation>{n} buildings · tallest {h} m · {hr} high-rise · {k} key units</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="102"/>
+        <location filename="../../views/city3d/card.py" line="144"/>
         <source>最近消防站</source>
         <translation>Nearest fire stations</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="103"/>
+        <location filename="../../views/city3d/card.py" line="145"/>
         <source>最近水源</source>
         <translation>Nearest water sources</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="108"/>
+        <location filename="../../views/city3d/card.py" line="81"/>
+        <location filename="../../views/city3d/card.py" line="150"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="110"/>
+        <location filename="../../views/city3d/card.py" line="152"/>
         <source>距离</source>
         <comment>column head</comment>
         <translation>Dist.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="110"/>
+        <location filename="../../views/city3d/card.py" line="152"/>
         <source>高度</source>
         <comment>column head</comment>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="111"/>
+        <location filename="../../views/city3d/card.py" line="153"/>
         <source>层</source>
         <comment>column head</comment>
         <translation>Fl.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="111"/>
+        <location filename="../../views/city3d/card.py" line="153"/>
         <source>结构</source>
         <comment>column head</comment>
         <translation>Struct.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="112"/>
+        <location filename="../../views/city3d/card.py" line="154"/>
         <source>用途</source>
         <comment>column head</comment>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="113"/>
+        <location filename="../../views/city3d/card.py" line="155"/>
         <source>建筑 (按距离)</source>
         <translation>Buildings (nearest first)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="132"/>
+        <location filename="../../views/city3d/card.py" line="172"/>
         <source>图例</source>
         <translation>Legend</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="136"/>
+        <location filename="../../views/city3d/card.py" line="177"/>
+        <source>物联设备（按类型）</source>
+        <translation>IoT devices (by type)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="181"/>
         <source>点击建筑查看详情</source>
         <translation>Click a building for its details</translation>
     </message>
@@ -408,114 +465,124 @@
         <translation>Live state</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="74"/>
+        <location filename="../../views/city3d/live.py" line="84"/>
         <source>事件 {title}</source>
         <translation>Incident {title}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="104"/>
+        <location filename="../../views/city3d/live.py" line="129"/>
+        <source>{type} {n}</source>
+        <translation>{type} {n}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/live.py" line="131"/>
         <source>设备 {n}</source>
         <translation>{n} devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="48"/>
+        <location filename="../../views/city3d/overlays.py" line="33"/>
         <source>消防站</source>
         <translation>Fire stations</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="49"/>
+        <location filename="../../views/city3d/overlays.py" line="34"/>
         <source>消防车辆</source>
         <translation>Fire vehicles</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="50"/>
+        <location filename="../../views/city3d/overlays.py" line="35"/>
         <source>水源/消火栓</source>
         <translation>Water sources / hydrants</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="51"/>
+        <location filename="../../views/city3d/overlays.py" line="36"/>
         <source>事件</source>
         <translation>Incidents</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="52"/>
+        <location filename="../../views/city3d/overlays.py" line="37"/>
         <source>重点单位</source>
         <translation>Key units</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="53"/>
+        <location filename="../../views/city3d/overlays.py" line="38"/>
         <source>物联设备</source>
         <translation>IoT devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="54"/>
+        <location filename="../../views/city3d/overlays.py" line="39"/>
         <source>设备聚合</source>
         <translation>Device clusters</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
         <source>选取</source>
         <translation>Pick</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
         <source>测距</source>
         <translation>Distance</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="31"/>
-        <location filename="../../views/city3d/widget.py" line="378"/>
+        <location filename="../../views/city3d/toolbar.py" line="32"/>
+        <location filename="../../views/city3d/widget.py" line="594"/>
         <source>测高</source>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="31"/>
+        <location filename="../../views/city3d/toolbar.py" line="32"/>
         <source>测面积</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="84"/>
+        <location filename="../../views/city3d/toolbar.py" line="91"/>
         <source>二维俯视 / 三维</source>
         <translation>2D top-down / 3D</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="87"/>
+        <location filename="../../views/city3d/toolbar.py" line="94"/>
         <source>建筑着色</source>
         <translation>Building colours</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="88"/>
+        <location filename="../../views/city3d/toolbar.py" line="95"/>
         <source>全市总览</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="91"/>
+        <location filename="../../views/city3d/toolbar.py" line="98"/>
         <source>飞到镇街</source>
         <translation>Fly to a town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="94"/>
+        <location filename="../../views/city3d/toolbar.py" line="101"/>
         <source>清除测量</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="95"/>
+        <location filename="../../views/city3d/toolbar.py" line="102"/>
         <source>清除测量结果</source>
         <translation>Clear the measurement</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="96"/>
+        <location filename="../../views/city3d/toolbar.py" line="103"/>
         <source>周边分析半径</source>
         <translation>Surroundings radius</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="97"/>
+        <location filename="../../views/city3d/toolbar.py" line="104"/>
         <source>周边分析</source>
         <translation>Surroundings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="134"/>
-        <location filename="../../views/city3d/toolbar.py" line="98"/>
+        <location filename="../../views/city3d/toolbar.py" line="108"/>
+        <source>设备类型</source>
+        <translation>Device types</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="174"/>
+        <location filename="../../views/city3d/toolbar.py" line="105"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -550,34 +617,85 @@
         <translation>Area {a} m² (perimeter {p} m)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="165"/>
+        <location filename="../../views/city3d/widget.py" line="251"/>
+        <location filename="../../views/city3d/widget.py" line="314"/>
         <source>正在加载城市模型…</source>
         <translation>Loading the city…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="166"/>
+        <location filename="../../views/city3d/widget.py" line="315"/>
+        <source>正在构建城市模型（{n} 栋）…</source>
+        <translation>Building the city ({n} buildings)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="316"/>
         <source>{n} 栋建筑</source>
         <translation>{n} buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="167"/>
+        <location filename="../../views/city3d/widget.py" line="317"/>
         <source>下载城市模型 {done}/{total}</source>
         <translation>Downloading the city model {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="168"/>
+        <location filename="../../views/city3d/widget.py" line="318"/>
         <source>城市模型不可用</source>
         <translation>City model unavailable</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="169"/>
+        <location filename="../../views/city3d/widget.py" line="319"/>
         <source>服务端无建筑数据</source>
         <translation>The service has no buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="378"/>
+        <location filename="../../views/city3d/widget.py" line="594"/>
         <source>测量</source>
         <translation>Measurement</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="78"/>
+        <source>{h} m · {f} 层</source>
+        <translation>{h} m · {f} floors</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="128"/>
+        <source>本单位建筑</source>
+        <translation>The unit's buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="128"/>
+        <source>相邻建筑</source>
+        <translation>Neighbouring buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="129"/>
+        <source>出入口</source>
+        <translation>Entrances</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="129"/>
+        <source>水源（图外的标注距离）</source>
+        <translation>Water sources (beyond the plan: at its edge, with the distance)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="130"/>
+        <source>消防车登高操作场地</source>
+        <translation>Aerial-ladder staging area</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="139"/>
+        <source>总平面图 · {name}</source>
+        <translation>Site plan · {name}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="147"/>
+        <source>由城市信息模型生成</source>
+        <translation>Generated from the city information model</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="148"/>
+        <source>测绘</source>
+        <translation>Surveyed</translation>
     </message>
 </context>
 <context>
@@ -1000,37 +1118,37 @@
 <context>
     <name>DeviceHealth</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>部门 / 类型</source>
         <translation>Bureau / type</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>总数</source>
         <translation>Total</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="60"/>
+        <location filename="../../widgets/device_health.py" line="68"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="60"/>
+        <location filename="../../widgets/device_health.py" line="68"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="91"/>
+        <location filename="../../widgets/device_health.py" line="99"/>
         <source>全市</source>
         <translation>City-wide</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="92"/>
+        <location filename="../../widgets/device_health.py" line="100"/>
         <source>%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5</source>
         <translation>%1: %2 devices, %3% online, %4 offline, %5 faulty</translation>
     </message>
@@ -1038,72 +1156,72 @@
 <context>
     <name>DeviceListDialog</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="144"/>
+        <location filename="../../widgets/device_health.py" line="152"/>
         <source>设备列表</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="146"/>
+        <location filename="../../widgets/device_health.py" line="154"/>
         <source>正在查询…</source>
         <translation>Querying…</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>编号</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>最后上报</source>
         <translation>Last report</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>最新读数</source>
         <translation>Latest values</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="162"/>
+        <location filename="../../widgets/device_health.py" line="170"/>
         <source>未连接服务，无法查询</source>
         <translation>Not connected to the service; cannot query</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="168"/>
+        <location filename="../../widgets/device_health.py" line="176"/>
         <source>查询失败：</source>
         <translation>Query failed: </translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="173"/>
+        <location filename="../../widgets/device_health.py" line="181"/>
         <source>共 %1 台，显示 %2 台</source>
         <translation>%1 devices, %2 shown</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
@@ -1132,47 +1250,47 @@
 <context>
     <name>HeaderBar</name>
     <message>
-        <location filename="../../widgets/header.py" line="81"/>
+        <location filename="../../widgets/header.py" line="114"/>
         <source>✕ 已静音</source>
         <translation>✕ Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="81"/>
+        <location filename="../../widgets/header.py" line="114"/>
         <source>♪ 声音开</source>
         <translation>♪ Sound on</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="93"/>
+        <location filename="../../widgets/header.py" line="126"/>
         <source>● 在线 · 数据 %1 前</source>
         <translation>● Online · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="94"/>
+        <location filename="../../widgets/header.py" line="127"/>
         <source>● 在线</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="96"/>
+        <location filename="../../widgets/header.py" line="129"/>
         <source>◐ 重连中</source>
         <translation>◐ Reconnecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="96"/>
+        <location filename="../../widgets/header.py" line="129"/>
         <source> · 数据 %1 前</source>
         <translation> · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="98"/>
+        <location filename="../../widgets/header.py" line="131"/>
         <source>◌ 连接中</source>
         <translation>◌ Connecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="99"/>
+        <location filename="../../widgets/header.py" line="132"/>
         <source>○ 离线 · 数据 %1 前</source>
         <translation>○ Offline · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="129"/>
+        <location filename="../../widgets/header.py" line="163"/>
         <source>雨量 %1 mm</source>
         <translation>Rain %1 mm</translation>
     </message>
@@ -1307,22 +1425,22 @@
 <context>
     <name>Level</name>
     <message>
-        <location filename="../../widgets/common.py" line="47"/>
+        <location filename="../../widgets/common.py" line="52"/>
         <source>红色</source>
         <translation>Red</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="48"/>
+        <location filename="../../widgets/common.py" line="53"/>
         <source>橙色</source>
         <translation>Orange</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="49"/>
+        <location filename="../../widgets/common.py" line="54"/>
         <source>黄色</source>
         <translation>Yellow</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="50"/>
+        <location filename="../../widgets/common.py" line="55"/>
         <source>蓝色</source>
         <translation>Blue</translation>
     </message>
@@ -1399,12 +1517,12 @@
 <context>
     <name>RedAlertBanner</name>
     <message>
-        <location filename="../../widgets/red_alert.py" line="157"/>
+        <location filename="../../widgets/red_alert.py" line="182"/>
         <source>确认 (Ctrl+Enter)</source>
         <translation>Acknowledge (Ctrl+Enter)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/red_alert.py" line="180"/>
+        <location filename="../../widgets/red_alert.py" line="204"/>
         <source>（另有 %n 条）</source>
         <translation>
             <numerusform> (+%n more)</numerusform>
@@ -1412,7 +1530,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/red_alert.py" line="181"/>
+        <location filename="../../widgets/red_alert.py" line="205"/>
         <source>红色告警</source>
         <translation>RED ALERT</translation>
     </message>
@@ -1420,27 +1538,27 @@
 <context>
     <name>Role</name>
     <message>
-        <location filename="../../widgets/common.py" line="78"/>
+        <location filename="../../widgets/common.py" line="83"/>
         <source>值班员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="79"/>
+        <location filename="../../widgets/common.py" line="84"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="80"/>
+        <location filename="../../widgets/common.py" line="85"/>
         <source>值班主任</source>
         <translation>Duty officer</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="81"/>
+        <location filename="../../widgets/common.py" line="86"/>
         <source>委办局操作员</source>
         <translation>Bureau operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="82"/>
+        <location filename="../../widgets/common.py" line="87"/>
         <source>管理员</source>
         <translation>Administrator</translation>
     </message>
@@ -1538,34 +1656,34 @@
         <translation>Not connected to the service: no drill can be started.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="157"/>
+        <location filename="../../views/scenario_dialog.py" line="161"/>
         <source>开始演练「%1」，%2 倍速？
 演练告警会出现在所有大厅。</source>
         <translation>Start the drill “%1” at %2x?
 Its alerts will appear in every hall.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="159"/>
+        <location filename="../../views/scenario_dialog.py" line="163"/>
         <source>确认开始演练</source>
         <translation>Confirm drill</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="163"/>
+        <location filename="../../views/scenario_dialog.py" line="167"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="173"/>
+        <location filename="../../views/scenario_dialog.py" line="177"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="175"/>
+        <location filename="../../views/scenario_dialog.py" line="179"/>
         <source>演练已开始：%1（%2 倍速）</source>
         <translation>Drill started: %1 (%2x)</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="181"/>
+        <location filename="../../views/scenario_dialog.py" line="185"/>
         <source>服务说明：%1</source>
         <translation>Service says: %1</translation>
     </message>
@@ -1655,77 +1773,77 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>State</name>
     <message>
-        <location filename="../../widgets/common.py" line="57"/>
+        <location filename="../../widgets/common.py" line="62"/>
         <source>新告警</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="58"/>
+        <location filename="../../widgets/common.py" line="63"/>
         <source>已确认</source>
         <translation>Acknowledged</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="59"/>
+        <location filename="../../widgets/common.py" line="64"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="60"/>
+        <location filename="../../widgets/common.py" line="65"/>
         <source>已解除</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="61"/>
+        <location filename="../../widgets/common.py" line="66"/>
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="62"/>
+        <location filename="../../widgets/common.py" line="67"/>
         <source>待处置</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="63"/>
+        <location filename="../../widgets/common.py" line="68"/>
         <source>处置中</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="64"/>
+        <location filename="../../widgets/common.py" line="69"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="65"/>
+        <location filename="../../widgets/common.py" line="70"/>
         <source>待审批</source>
         <translation>Awaiting approval</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="66"/>
+        <location filename="../../widgets/common.py" line="71"/>
         <source>已批准</source>
         <translation>Approved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="67"/>
+        <location filename="../../widgets/common.py" line="72"/>
         <source>已驳回</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="68"/>
+        <location filename="../../widgets/common.py" line="73"/>
         <source>途中</source>
         <translation>En route</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="69"/>
+        <location filename="../../widgets/common.py" line="74"/>
         <source>到场</source>
         <translation>On scene</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="70"/>
+        <location filename="../../widgets/common.py" line="75"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="71"/>
+        <location filename="../../widgets/common.py" line="76"/>
         <source>已取消</source>
         <translation>Cancelled</translation>
     </message>

@@ -137,7 +137,7 @@ def refresh_key_units(session: Session, *, area: tuple[float, float, float, floa
                 relinked.add(u.id)
     session.flush()
     flags = set_key_unit_flags(session, {u.building_id for u in units if u.building_id is not None})
-    planned = dict(session.execute(select(SitePlan.key_unit_id, SitePlan.source)).tuples().all())
+    planned = {int(k): str(v) for k, v in session.execute(select(SitePlan.key_unit_id, SitePlan.source)).all()}
     water = water_sources(session)
     made = 0
     new: list[dict[str, Any]] = []

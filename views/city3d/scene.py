@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,9 +33,16 @@ from citymodel.tiles import (
     tiles_in_frustum,
 )
 from views.city3d.colors import LEVEL_RGB, SELECTED_RGB, building_colors
+from views.city3d.labels import LabelBoard
 
 MAX_TILE_ACTORS = 96  # per-tile actors kept (hidden ones are dropped first when over)
-BACKGROUND = (0.05, 0.07, 0.11)
+# The 3D view follows the UI theme: a dark night-blue city on the video wall, a pale one on
+# the light theme's white panels (the building colours read on both).
+THEMES: dict[str, dict[str, tuple[float, float, float]]] = {
+    "dark": {"background": (0.05, 0.07, 0.11), "ground": (0.09, 0.11, 0.15)},
+    "light": {"background": (0.88, 0.91, 0.94), "ground": (0.78, 0.82, 0.86)},
+}
+BACKGROUND = THEMES["dark"]["background"]
 
 
 def configure_pyvista() -> None:
@@ -50,33 +58,108 @@ def _polydata(mesh: MeshArrays, rgb: np.ndarray) -> pv.PolyData:
     return pd
 
 
-class CityScene:
-    """The city in a plotter. Coordinates given to and returned by methods are EPSG:4547."""
+@dataclass
+class ScenePrep:
+    """Everything the scene needs that is plain numpy (tile index, colours, the super-tile
+    meshes): made by prepare_scene in any thread, so a 1.7 M-building city is readied off the
+    Qt thread (~1 s) and only its ~55 actors are added on it."""
 
-    def __init__(self, plotter: pv.BasePlotter, table: BuildingTable, colour_mode: str = "height") -> None:
+    table: BuildingTable
+    colour_mode: str
+    index: TileIndex
+    super_id: np.ndarray
+    super_tiles: list[np.ndarray]
+    origin: tuple[float, float]
+    colors: np.ndarray
+    super_meshes: list[tuple[MeshArrays, Any, np.ndarray]]  # (mesh, merged cells, rgb per triangle)
+
+
+def mesh_rgb(table: BuildingTable, colors: np.ndarray, mesh: MeshArrays, cells: Any) -> np.ndarray:
+    """Colour per triangle: the building's, or a merged cell's area-weighted mean."""
+    rgb = np.empty((mesh.n_tris, 3), np.uint8)
+    b = mesh.row >= 0
+    rgb[b] = colors[mesh.row[b]]
+    if cells is not None and (~b).any():
+        a = table.area[cells.members].astype(float)
+        first = cells.member_start[:-1]
+        wsum = np.add.reduceat(a, first)
+        cc = np.column_stack([np.add.reduceat(a * colors[cells.members, k], first) / wsum for k in range(3)])
+        rgb[~b] = cc[mesh.cell_of_tri[~b]].astype(np.uint8)
+    return rgb
+
+
+def prepare_scene(table: BuildingTable, colour_mode: str = "height") -> ScenePrep:
+    index = TileIndex.build(table)
+    super_id = index.super_of()
+    n_super = int(super_id.max()) + 1 if len(index) else 0
+    super_tiles = [np.flatnonzero(super_id == s) for s in range(n_super)]
+    cx = float(np.median(table.cx)) if len(table) else 0.0
+    cy = float(np.median(table.cy)) if len(table) else 0.0
+    origin = (math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0)
+    colors = building_colors(table, colour_mode)
+    meshes = []
+    for s in range(n_super):
+        rows = np.concatenate([index.rows(int(k)) for k in super_tiles[s]])
+        mesh, cells = lod_mesh(table, rows, LOD_DISTRICT, origin)
+        meshes.append((mesh, cells, mesh_rgb(table, colors, mesh, cells)))
+    return ScenePrep(table, colour_mode, index, super_id, super_tiles, origin, colors, meshes)
+
+
+class CityScene:
+    """The city in a plotter. Coordinates given to and returned by methods are EPSG:4547.
+
+    CityScene(plotter, table) builds everything at once. CityScene(plotter, prep, deferred=True)
+    adds nothing yet: build_step(n) adds n super-tile actors per call (the widget calls it once
+    per event-loop turn, so the hall keeps painting) until it returns True; meanwhile the scene
+    draws what it has."""
+
+    def __init__(self, plotter: pv.BasePlotter, table: BuildingTable | ScenePrep, colour_mode: str = "height",
+                 *, deferred: bool = False) -> None:
+        prep = table if isinstance(table, ScenePrep) else prepare_scene(table, colour_mode)
         self.pl = plotter
-        self.table = table
-        self.index = TileIndex.build(table)
-        self.super_id = self.index.super_of()
-        self.n_super = int(self.super_id.max()) + 1 if len(self.index) else 0
-        self.super_tiles = [np.flatnonzero(self.super_id == s) for s in range(self.n_super)]
-        cx = float(np.median(table.cx)) if len(table) else 0.0
-        cy = float(np.median(table.cy)) if len(table) else 0.0
-        self.origin = (math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0)
-        self.colour_mode = colour_mode
-        self.colors = building_colors(table, colour_mode)
+        self.table = prep.table
+        self.index = prep.index
+        self.super_id = prep.super_id
+        self.n_super = len(prep.super_tiles)
+        self.super_tiles = prep.super_tiles
+        self.origin = prep.origin
+        self.colour_mode = self._prep_mode = prep.colour_mode
+        self.colors = prep.colors
+        self.theme = "dark"
         self.lod = np.full(len(self.index), -2, np.int8)
         self._super_actors: dict[int, Any] = {}
         self._super_meshes: dict[int, tuple[MeshArrays, Any]] = {}
+        self._pending = list(prep.super_meshes)  # (mesh, cells, rgb) still to add, in super-tile order
         self._tile_actors: OrderedDict[tuple[int, int], tuple[Any, MeshArrays, Any]] = OrderedDict()
         self._layers: dict[str, Any] = {}
         self.auto_lod = True
         self.stats = {"actors_visible": 0, "triangles_visible": 0}
-        plotter.set_background(BACKGROUND)
+        plotter.set_background(THEMES[self.theme]["background"])
         self._setup_lights()
-        self._build_super_tiles()
         self._build_ground()
         plotter.renderer.AddObserver("StartEvent", self._on_renderer_start)
+        self.labels = LabelBoard(plotter.renderer)  # after the LOD observer: places on the frame's camera
+        if not deferred:
+            self.build_step(len(self._pending))
+
+    @property
+    def ready(self) -> bool:
+        """Every super-tile actor added."""
+        return len(self._super_actors) == self.n_super
+
+    def build_step(self, n: int) -> bool:
+        """Add the next n super-tile actors; True once all are there."""
+        while n > 0 and len(self._super_actors) < self.n_super:
+            s = len(self._super_actors)
+            mesh, cells, rgb = self._pending[s]
+            if self.colour_mode != self._prep_mode:  # the colour mode changed while building
+                rgb = self._mesh_rgb(mesh, cells)
+            self._super_meshes[s] = (mesh, cells)
+            self._super_actors[s] = self._add(mesh, rgb, f"super-{s}")
+            n -= 1
+        if self.ready:
+            self._pending = []
+        return self.ready
 
     # ---- coordinates ---------------------------------------------------------------------
     def local(self, x: float, y: float, z: float = 0.0) -> tuple[float, float, float]:
@@ -102,24 +185,7 @@ class CityScene:
                                 specular=0.0)
 
     def _mesh_rgb(self, mesh: MeshArrays, cells: Any) -> np.ndarray:
-        """Colour per triangle: the building's, or a merged cell's area-weighted mean."""
-        rgb = np.empty((mesh.n_tris, 3), np.uint8)
-        b = mesh.row >= 0
-        rgb[b] = self.colors[mesh.row[b]]
-        if cells is not None and (~b).any():
-            a = self.table.area[cells.members].astype(float)
-            first = cells.member_start[:-1]
-            wsum = np.add.reduceat(a, first)
-            cc = np.column_stack([np.add.reduceat(a * self.colors[cells.members, k], first) / wsum for k in range(3)])
-            rgb[~b] = cc[mesh.cell_of_tri[~b]].astype(np.uint8)
-        return rgb
-
-    def _build_super_tiles(self) -> None:
-        for s in range(self.n_super):
-            rows = np.concatenate([self.index.rows(int(k)) for k in self.super_tiles[s]])
-            mesh, cells = lod_mesh(self.table, rows, LOD_DISTRICT, self.origin)
-            self._super_meshes[s] = (mesh, cells)
-            self._super_actors[s] = self._add(mesh, self._mesh_rgb(mesh, cells), f"super-{s}")
+        return mesh_rgb(self.table, self.colors, mesh, cells)
 
     def _build_ground(self) -> None:
         if not len(self.index):
@@ -129,8 +195,16 @@ class CityScene:
         (lx0, ly0, _), (lx1, ly1, _) = self.local(x0, y0), self.local(x1, y1)
         plane = pv.Plane(center=((lx0 + lx1) / 2, (ly0 + ly1) / 2, -0.5), i_size=lx1 - lx0 + 20000,
                          j_size=ly1 - ly0 + 20000, i_resolution=1, j_resolution=1)
-        self._layers["ground"] = self.pl.add_mesh(plane, color=(0.09, 0.11, 0.15), lighting=False,
+        self._layers["ground"] = self.pl.add_mesh(plane, color=THEMES[self.theme]["ground"], lighting=False,
                                                   reset_camera=False, pickable=False, name="ground")
+
+    def set_theme(self, theme: str) -> None:
+        """"dark" or "light": the sky and the ground (buildings keep their colours)."""
+        self.theme = theme if theme in THEMES else "dark"
+        self.pl.set_background(THEMES[self.theme]["background"])
+        ground = self._layers.get("ground")
+        if ground is not None:
+            ground.GetProperty().SetColor(*THEMES[self.theme]["ground"])
 
     def _tile_actor(self, k: int, lod: int) -> Any:
         key = (k, lod)
@@ -184,7 +258,7 @@ class CityScene:
         self.lod = lod
         wanted: set[tuple[int, int]] = set()
         vis_super = 0
-        for s in range(self.n_super):
+        for s in self._super_actors:  # the ones added so far (all, once the scene is ready)
             ks = self.super_tiles[s]
             lk = lod[ks]
             simple = bool(np.all((lk == -1) | (lk == LOD_DISTRICT)))
@@ -197,7 +271,7 @@ class CityScene:
                         wanted.add((k, lv))
         for key in wanted:
             self._tile_actor(*key)
-        tris = sum(self._super_meshes[s][0].n_tris for s in range(self.n_super) if self._super_actors[s].GetVisibility())
+        tris = sum(self._super_meshes[s][0].n_tris for s in self._super_actors if self._super_actors[s].GetVisibility())
         for key, (actor, mesh, _) in self._tile_actors.items():
             on = key in wanted
             actor.SetVisibility(on)
@@ -221,10 +295,10 @@ class CityScene:
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
     def set_highlight(self, name: str, rows: np.ndarray, rgb: np.ndarray, *, grow: float = 1.0,
                       lift: float = 0.6, markers: bool = True, marker_size: float = 14.0, lit: bool = False,
-                      marker_lift: float = 3.0) -> None:
+                      marker_lift: float = 3.0, keep_clear: bool = False) -> None:
         """An unlit layer of whole buildings (full prisms, slightly grown so it wins the depth
         test over the tile below) in the given colours, with screen-size markers on the roofs
-        so that it stays visible at the city overview."""
+        so that it stays visible at the city overview (keep_clear: no label covers those)."""
         self.clear_layer(name)
         rows = np.asarray(rows, np.int64)
         if len(rows) == 0:
@@ -248,6 +322,8 @@ class CityScene:
                                    t.height[rows].astype(float) + marker_lift))
             mp = pv.PolyData(pts)
             mp.point_data["rgb"] = np.asarray(rgb, np.uint8)
+            if keep_clear:
+                self.labels.keep_clear_of(name, pts, marker_size)
             self._layers[name + ":markers"] = self.pl.add_mesh(
                 mp, scalars="rgb", rgb=True, style="points", point_size=marker_size, lighting=False,
                 show_scalar_bar=False, reset_camera=False, pickable=False, name=f"layer-{name}-markers")
@@ -259,7 +335,7 @@ class CityScene:
         ok = rows >= 0
         lv = np.fromiter(levels.values(), np.int64, len(levels))[ok]
         rgb = np.array([LEVEL_RGB.get(int(v), LEVEL_RGB[1]) for v in lv], np.uint8).reshape(-1, 3)
-        self.set_highlight("alerts", rows[ok], rgb, grow=1.06, lift=1.0, marker_size=16.0)
+        self.set_highlight("alerts", rows[ok], rgb, grow=1.06, lift=1.0, marker_size=16.0, keep_clear=True)
 
     def set_selected(self, row: int | None) -> None:
         if row is None:
@@ -269,6 +345,7 @@ class CityScene:
                            marker_size=10.0, marker_lift=8.0)
 
     def clear_layer(self, name: str) -> None:
+        self.labels.clear(name)
         for n in (name, name + ":markers"):
             actor = self._layers.pop(n, None)
             if actor is None:
@@ -360,6 +437,7 @@ class CityScene:
         return d[0], d[1]
 
     def close(self) -> None:
+        self.labels.close()
         self._tile_actors.clear()
         self._super_actors.clear()
         self._layers.clear()

@@ -109,4 +109,4 @@ class MeasureTool:
                                                    name="measure-pts"))
         if self.text and len(loc) >= 2:
             anchor = loc.mean(axis=0) if closed else (loc[-1] + loc[-2]) / 2
-            label_layer(sc, "measure_label", anchor[None, :], [self.text], size=16, rgb=(1.0, 0.92, 0.3))
+            label_layer(sc, "measure_label", anchor[None, :], [self.text], kind="measure", size=16, rgb=(1.0, 0.92, 0.3))
