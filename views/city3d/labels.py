@@ -68,13 +68,33 @@ def project(matrix: np.ndarray, pts: np.ndarray, width: int, height: int) -> tup
     return np.column_stack(((ndc[:, 0] + 1) * 0.5 * width, (ndc[:, 1] + 1) * 0.5 * height)), ok
 
 
-def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:
-    if not len(boxes):
-        return False
-    return bool(np.any((box[0] < boxes[:, 2]) & (boxes[:, 0] < box[2]) & (box[1] < boxes[:, 3]) & (boxes[:, 1] < box[3])))
-
-
 SIDES = ("above", "right", "below", "left")
+
+
+class _Grid:
+    """Placed boxes bucketed by CELL_PX cells: a candidate is checked against its neighbours
+    only (hundreds of labels, four spots each, per frame)."""
+
+    CELL_PX = 64
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    def _keys(self, b: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+        c = self.CELL_PX
+        return [(i, j) for i in range(int(b[0] // c), int(b[2] // c) + 1)
+                for j in range(int(b[1] // c), int(b[3] // c) + 1)]
+
+    def hits(self, b: tuple[float, float, float, float]) -> bool:
+        for k in self._keys(b):
+            for o in self.cells.get(k, ()):
+                if b[0] < o[2] and o[0] < b[2] and b[1] < o[3] and o[1] < b[3]:
+                    return True
+        return False
+
+    def add(self, b: tuple[float, float, float, float]) -> None:
+        for k in self._keys(b):
+            self.cells.setdefault(k, []).append(b)
 
 
 def place_labels(anchors: np.ndarray, sizes: np.ndarray, priority: np.ndarray, width: int, height: int,
@@ -87,25 +107,29 @@ def place_labels(anchors: np.ndarray, sizes: np.ndarray, priority: np.ndarray, w
     n = len(anchors)
     boxes = np.zeros((n, 4))
     placed = np.zeros(n, bool)
-    taken = [np.asarray(obstacles, float).reshape(-1, 4)] if obstacles is not None else []
-    occupied = np.concatenate(taken) if taken else np.zeros((0, 4))
-    vis = np.ones(n, bool) if visible is None else visible
+    grid = _Grid()
+    if obstacles is not None:
+        for o in np.asarray(obstacles, float).reshape(-1, 4).tolist():
+            grid.add((o[0], o[1], o[2], o[3]))
+    vis = (np.ones(n, bool) if visible is None else np.asarray(visible, bool)).tolist()
     order = np.lexsort((np.arange(n), -np.asarray(priority, float)))  # priority, then first come
+    anchors_l, sizes_l = np.asarray(anchors, float).tolist(), np.asarray(sizes, float).tolist()
+    sides = [0] * n if first_side is None else [int(v) for v in first_side]
     for i in order.tolist():
         if not vis[i]:
             continue
-        ax, ay = anchors[i]
-        w, h = sizes[i] + 2 * PAD_PX
+        ax, ay = anchors_l[i]
+        w, h = sizes_l[i][0] + 2 * PAD_PX, sizes_l[i][1] + 2 * PAD_PX
         spots = [(0.0, GAP_PX + h / 2), (GAP_PX + w / 2, 0.0), (0.0, -(GAP_PX + h / 2)), (-(GAP_PX + w / 2), 0.0)]
-        k0 = 0 if first_side is None else int(first_side[i])
+        k0 = sides[i]
         for dx, dy in spots[k0:] + spots[:k0]:
             cx, cy = ax + dx, ay + dy
-            box = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
                 continue
-            if not _overlaps(box, occupied):
+            if not grid.hits(box):
                 boxes[i], placed[i] = box, True
-                occupied = np.vstack((occupied, box))
+                grid.add(box)
                 break
     return boxes, placed
 
@@ -123,6 +147,8 @@ class LabelBoard:
         self._tr = vtk.vtkTextRenderer.GetInstance()
         self._font = cjk_font()
         self.last: list[tuple[str, int, np.ndarray]] = []  # (set, index, box) of every placed label
+        self._version = 0  # moves with every change of the sets: a still frame is not placed again
+        self._placed_for: tuple[Any, ...] | None = None
         self._observer = renderer.AddObserver("StartEvent", lambda *_: self.update())
 
     # ---- sets --------------------------------------------------------------------------
@@ -134,6 +160,7 @@ class LabelBoard:
         if not len(pts):
             self.clear(name)
             return
+        self._version += 1
         within = np.zeros(len(pts)) if priority is None else np.clip(np.asarray(priority, float), 0, 99)
         self.sets[name] = LabelSet(pts, list(texts), PRIORITY[kind] + within, style, keep_clear=kind == "incident",
                                    side=SIDES.index(side))
@@ -143,12 +170,14 @@ class LabelBoard:
     def keep_clear_of(self, name: str, pts: np.ndarray, px: float) -> None:
         """Screen-sized markers (e.g. the roof markers of alerting buildings) no label may cover."""
         pts = np.asarray(pts, float).reshape(-1, 3)
+        self._version += 1
         if len(pts):
             self.keep_clear[name] = (pts, float(px))
         else:
             self.keep_clear.pop(name, None)
 
     def clear(self, name: str) -> None:
+        self._version += 1
         self.sets.pop(name, None)
         self.keep_clear.pop(name, None)
         hit = self._actors.pop(name, None)
@@ -207,8 +236,8 @@ class LabelBoard:
     def update(self) -> None:
         """Place every label for the renderer's current camera and feed the mappers."""
         names = list(self.sets)
-        self.last = []
         if not names:
+            self.last = []
             return
         extra = list(self.keep_clear.values())
         win = self.renderer.GetRenderWindow()
@@ -218,6 +247,11 @@ class LabelBoard:
         cam = self.renderer.GetActiveCamera()
         m = cam.GetCompositeProjectionTransformMatrix(width / height, -1, 1)
         matrix = np.array([[m.GetElement(r, c) for c in range(4)] for r in range(4)])
+        key = (self._version, width, height, matrix.round(9).tobytes())
+        if key == self._placed_for:  # the same labels seen the same way: placed as they are
+            return
+        self._placed_for = key
+        self.last = []
         pts = np.concatenate([self.sets[n].pts for n in names])
         owner = np.concatenate([np.full(len(self.sets[n].pts), k) for k, n in enumerate(names)])
         local = np.concatenate([np.arange(len(self.sets[n].pts)) for n in names])

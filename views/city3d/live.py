@@ -49,8 +49,8 @@ def alert_levels(store: StateStore) -> dict[int, int]:
     return out
 
 
-def draw_resources(scene: CityScene, store: StateStore, visible: dict[str, bool]) -> dict[str, int]:
-    return resources_overlay(scene, list(store.resources.values()), visible)
+def draw_resources(scene: CityScene, store: StateStore, visible: dict[str, bool], near: bool = True) -> dict[str, int]:
+    return resources_overlay(scene, list(store.resources.values()), visible, near)
 
 
 def draw_key_units(scene: CityScene, units: list[dict[str, Any]], visible: bool) -> int:
@@ -200,7 +200,7 @@ def draw_surroundings(scene: CityScene, res: dict[str, Any]) -> None:
     ring.points += c
     edges = pv.PolyData(ring.points, lines=np.r_[len(ring.points) + 1, np.arange(len(ring.points)), 0])
     scene.set_layer("surround_ring", scene.pl.add_mesh(edges, color=SURROUND_RGB, line_width=3, lighting=False,
-                                                       reset_camera=False, pickable=False, name="surround-ring"))
+                                                       reset_camera=False, render=False, pickable=False, name="surround-ring"))
     ends, texts, segs = [], [], []
     for key, n in (("fire_stations", 3), ("water_sources", 3)):
         for r in res.get(key, [])[:n]:
@@ -212,7 +212,7 @@ def draw_surroundings(scene: CityScene, res: dict[str, Any]) -> None:
         pts = np.array([q for s in segs for q in s])
         lines = np.hstack([[2, 2 * i, 2 * i + 1] for i in range(len(segs))])
         scene.set_layer("surround_lines", scene.pl.add_mesh(pv.PolyData(pts, lines=lines), color=(255, 255, 255),
-                                                            line_width=2, lighting=False, reset_camera=False,
+                                                            line_width=2, lighting=False, reset_camera=False, render=False,
                                                             pickable=False, name="surround-lines"))
         label_layer(scene, "surround_labels", np.array(ends), texts, kind="surround", size=14, rgb=(1.0, 1.0, 1.0))
     else:

@@ -77,7 +77,7 @@ def point_layer(scene: CityScene, name: str, pts: np.ndarray, rgb: np.ndarray | 
     col = np.asarray(rgb, np.uint8)
     pd.point_data["rgb"] = np.broadcast_to(col, (len(pts), 3)).copy() if col.ndim == 1 else col
     actor = scene.pl.add_mesh(pd, scalars="rgb", rgb=True, style="points", point_size=size, lighting=False,
-                              render_points_as_spheres=False, show_scalar_bar=False, reset_camera=False,
+                              render_points_as_spheres=False, show_scalar_bar=False, reset_camera=False, render=False,
                               pickable=False, name=f"overlay-{name}")
     scene.set_layer(name, actor)
 
@@ -90,12 +90,18 @@ def label_layer(scene: CityScene, name: str, pts: np.ndarray, texts: list[str], 
     scene.labels.set(name, pts, texts, kind=kind, style=LabelStyle(size, rgb), priority=priority, side=side)
 
 
-def resources_overlay(scene: CityScene, resources: list[Any], visible: dict[str, bool]) -> dict[str, int]:
-    """Fire stations, vehicles, water sources from store.resources; returns counts drawn."""
+WATER_ZOOM_M = 12_000.0  # hydrants are drawn within this camera distance (a blur of ~9,000 dots beyond)
+
+
+def resources_overlay(scene: CityScene, resources: list[Any], visible: dict[str, bool],
+                      near: bool = True) -> dict[str, int]:
+    """Fire stations, vehicles, water sources from store.resources (water sources only near:
+    the camera within WATER_ZOOM_M); returns counts drawn."""
     counts = {}
     for kind in ("fire_station", "fire_vehicle", "water_source"):
         st = STYLES[kind]
-        items = [r for r in resources if str(r.kind) == kind] if visible.get(kind, True) else []
+        shown = visible.get(kind, True) and (near or kind != "water_source")
+        items = [r for r in resources if str(r.kind) == kind] if shown else []
         pts = lonlat_points(scene, np.array([r.lon for r in items]), np.array([r.lat for r in items]), st.lift) \
             if items else np.zeros((0, 3))
         point_layer(scene, kind, pts, st.rgb, st.size)

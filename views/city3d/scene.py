@@ -24,7 +24,6 @@ from citymodel.buildings import BuildingTable
 from citymodel.tiles import (
     LOD_DISTRICT,
     LOD_FULL,
-    TILE_M,
     MeshArrays,
     TileIndex,
     building_mesh,
@@ -37,10 +36,12 @@ from views.city3d.labels import LabelBoard
 
 MAX_TILE_ACTORS = 96  # per-tile actors kept (hidden ones are dropped first when over)
 # The 3D view follows the UI theme: a dark night-blue city on the video wall, a pale one on
-# the light theme's white panels (the building colours read on both).
+# the light theme's white panels (the building colours read on both). The background is the
+# ground's colour: a ground plane was one more full-screen pass per frame (~13 ms in llvmpipe at
+# 1600x1050) for a horizon that the views, all looking down at 30-90 degrees, never show.
 THEMES: dict[str, dict[str, tuple[float, float, float]]] = {
-    "dark": {"background": (0.05, 0.07, 0.11), "ground": (0.09, 0.11, 0.15)},
-    "light": {"background": (0.88, 0.91, 0.94), "ground": (0.78, 0.82, 0.86)},
+    "dark": {"background": (0.09, 0.11, 0.15)},
+    "light": {"background": (0.80, 0.84, 0.88)},
 }
 BACKGROUND = THEMES["dark"]["background"]
 
@@ -52,9 +53,20 @@ def configure_pyvista() -> None:
     pv.global_theme.multi_samples = 0
 
 
+def vertex_rgb(mesh: MeshArrays, tri_rgb: np.ndarray) -> np.ndarray:
+    """Per-triangle colours as per-vertex ones. A prism's vertices belong to its building (or
+    merged cell) only, so its triangles agree. Colours on points cost nothing per fragment; cell
+    colours are a texture lookup per fragment in VTK's shader: 10-20 % of a street-level frame's
+    CPU time in llvmpipe, which is fragment-bound there."""
+    out = np.zeros((len(mesh.points), 3), np.uint8)
+    for k in range(3):
+        out[mesh.tris[:, k]] = tri_rgb
+    return out
+
+
 def _polydata(mesh: MeshArrays, rgb: np.ndarray) -> pv.PolyData:
     pd = pv.PolyData.from_regular_faces(mesh.points, mesh.tris)
-    pd.cell_data["rgb"] = rgb
+    pd.point_data["rgb"] = vertex_rgb(mesh, rgb)
     return pd
 
 
@@ -88,14 +100,31 @@ def mesh_rgb(table: BuildingTable, colors: np.ndarray, mesh: MeshArrays, cells: 
     return rgb
 
 
+def scene_origin(table: BuildingTable) -> tuple[float, float]:
+    """The local frame's origin: the km corner below the median building (float32 vertices then
+    keep centimetres across the city)."""
+    cx = float(np.median(table.cx)) if len(table) else 0.0
+    cy = float(np.median(table.cy)) if len(table) else 0.0
+    return math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0
+
+
+def overview_camera(table: BuildingTable, aspect: float, view_angle: float) -> tuple[float, float, float, float, float]:
+    """(x, y, dist, azimuth, elevation) that shows the whole city: its width against the
+    horizontal field, its depth (seen at the elevation, so foreshortened) against the vertical."""
+    x0, x1 = np.percentile(table.cx, [0.2, 99.8])
+    y0, y1 = np.percentile(table.cy, [0.2, 99.8])
+    half_fov = math.tan(math.radians(view_angle / 2))
+    el = 62.0
+    need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
+    return float(x0 + x1) / 2, float(y0 + y1) / 2, need / (2 * half_fov) * 1.25, 0.0, el
+
+
 def prepare_scene(table: BuildingTable, colour_mode: str = "height") -> ScenePrep:
     index = TileIndex.build(table)
     super_id = index.super_of()
     n_super = int(super_id.max()) + 1 if len(index) else 0
     super_tiles = [np.flatnonzero(super_id == s) for s in range(n_super)]
-    cx = float(np.median(table.cx)) if len(table) else 0.0
-    cy = float(np.median(table.cy)) if len(table) else 0.0
-    origin = (math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0)
+    origin = scene_origin(table)
     colors = building_colors(table, colour_mode)
     meshes = []
     for s in range(n_super):
@@ -136,7 +165,6 @@ class CityScene:
         self.stats = {"actors_visible": 0, "triangles_visible": 0}
         plotter.set_background(THEMES[self.theme]["background"])
         self._setup_lights()
-        self._build_ground()
         plotter.renderer.AddObserver("StartEvent", self._on_renderer_start)
         self.labels = LabelBoard(plotter.renderer)  # after the LOD observer: places on the frame's camera
         if not deferred:
@@ -180,31 +208,21 @@ class CityScene:
         self.pl.add_light(sun)
 
     def _add(self, mesh: MeshArrays, rgb: np.ndarray, name: str) -> Any:
-        return self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
-                                reset_camera=False, pickable=False, smooth_shading=False, ambient=0.35, diffuse=0.75,
-                                specular=0.0)
+        actor = self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
+                                 reset_camera=False, render=False, pickable=False, smooth_shading=False,
+                                 ambient=0.35, diffuse=0.75, specular=0.0)
+        # prisms are closed and wound outward (citymodel.tiles.prisms): the walls facing away
+        # are never seen, and not rasterising them is a third of a street-level frame in llvmpipe
+        actor.GetProperty().BackfaceCullingOn()
+        return actor
 
     def _mesh_rgb(self, mesh: MeshArrays, cells: Any) -> np.ndarray:
         return mesh_rgb(self.table, self.colors, mesh, cells)
 
-    def _build_ground(self) -> None:
-        if not len(self.index):
-            return
-        x0, x1 = self.index.i.min() * TILE_M, (self.index.i.max() + 1) * TILE_M
-        y0, y1 = self.index.j.min() * TILE_M, (self.index.j.max() + 1) * TILE_M
-        (lx0, ly0, _), (lx1, ly1, _) = self.local(x0, y0), self.local(x1, y1)
-        plane = pv.Plane(center=((lx0 + lx1) / 2, (ly0 + ly1) / 2, -0.5), i_size=lx1 - lx0 + 20000,
-                         j_size=ly1 - ly0 + 20000, i_resolution=1, j_resolution=1)
-        self._layers["ground"] = self.pl.add_mesh(plane, color=THEMES[self.theme]["ground"], lighting=False,
-                                                  reset_camera=False, pickable=False, name="ground")
-
     def set_theme(self, theme: str) -> None:
-        """"dark" or "light": the sky and the ground (buildings keep their colours)."""
+        """"dark" or "light": the ground (buildings keep their colours)."""
         self.theme = theme if theme in THEMES else "dark"
         self.pl.set_background(THEMES[self.theme]["background"])
-        ground = self._layers.get("ground")
-        if ground is not None:
-            ground.GetProperty().SetColor(*THEMES[self.theme]["ground"])
 
     def _tile_actor(self, k: int, lod: int) -> Any:
         key = (k, lod)
@@ -289,7 +307,7 @@ class CityScene:
 
     def _recolour(self, actor: Any, mesh: MeshArrays, cells: Any) -> None:
         pd = actor.GetMapper().GetInput()
-        pd.cell_data["rgb"] = self._mesh_rgb(mesh, cells)
+        pd.point_data["rgb"] = vertex_rgb(mesh, self._mesh_rgb(mesh, cells))
         pd.Modified()
 
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
@@ -316,7 +334,7 @@ class CityScene:
         pd = _polydata(mesh, tri_rgb)
         self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=lit, show_scalar_bar=False,
                                               ambient=0.45 if lit else 0.0, diffuse=0.7 if lit else 1.0,
-                                              reset_camera=False, pickable=False, name=f"layer-{name}")
+                                              reset_camera=False, render=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
                                    t.height[rows].astype(float) + marker_lift))
@@ -326,7 +344,7 @@ class CityScene:
                 self.labels.keep_clear_of(name, pts, marker_size)
             self._layers[name + ":markers"] = self.pl.add_mesh(
                 mp, scalars="rgb", rgb=True, style="points", point_size=marker_size, lighting=False,
-                show_scalar_bar=False, reset_camera=False, pickable=False, name=f"layer-{name}-markers")
+                show_scalar_bar=False, reset_camera=False, render=False, pickable=False, name=f"layer-{name}-markers")
 
     def set_alerts(self, levels: dict[int, int]) -> None:
         """Buildings with active alerts glow by their highest level (building id -> 1..4)."""
@@ -393,16 +411,9 @@ class CityScene:
     def overview(self) -> None:
         if not len(self.table):
             return
-        x0, x1 = np.percentile(self.table.cx, [0.2, 99.8])
-        y0, y1 = np.percentile(self.table.cy, [0.2, 99.8])
         w, h = self.pl.window_size
         aspect = w / h if w > 0 and h > 0 else 16 / 9
-        half_fov = math.tan(math.radians(self.pl.camera.GetViewAngle() / 2))
-        # the whole city in view: its width against the horizontal field, its depth (seen at
-        # the elevation, so foreshortened) against the vertical one
-        el = 62.0
-        need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
-        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2, need / (2 * half_fov) * 1.25, 0.0, el)
+        self.set_camera(*overview_camera(self.table, aspect, self.pl.camera.GetViewAngle()))
 
     def set_2d(self, on: bool) -> None:
         st = self.camera_state()

@@ -36,7 +36,7 @@ from views.city3d.card import building_card, legend_card, surroundings_card
 from views.city3d.colors import legend as colour_legend
 from views.city3d.labels import cjk_font
 from views.city3d.loader import CityLoader
-from views.city3d.overlays import STYLES, device_rgb
+from views.city3d.overlays import STYLES, WATER_ZOOM_M, device_rgb
 from views.city3d.panel import CityPanel
 from views.city3d.scene import THEMES, CityScene, ScenePrep, configure_pyvista, prepare_scene
 from views.city3d.toolbar import OVERLAYS, CityToolbar
@@ -86,6 +86,7 @@ class CityView(QWidget):
         self._reading = False  # the cache worker thread is running
         self._opening = 0  # generation of the city being opened: a late result of an older one is dropped
         self._cluster_px_m = 0.0  # metres per pixel the device clusters were laid out for
+        self._water_near = False  # hydrants drawn (the camera within WATER_ZOOM_M)
         self.panel_mode = "legend"  # what the side panel shows: legend | card | surroundings | measure
         self.device_town: str | None = None  # town whose devices are drawn one by one
         self.devices: list[dict[str, Any]] = []
@@ -437,7 +438,7 @@ class CityView(QWidget):
         if "alerts" in dirty:
             self.scene.set_alerts(live.alert_levels(self.store))
         if "resources" in dirty:
-            live.draw_resources(self.scene, self.store, vis)
+            live.draw_resources(self.scene, self.store, vis, self._water_near)
         if "incidents" in dirty:
             live.draw_incidents(self.scene, self.store, vis.get("incident", True))
         if "devices" in dirty:
@@ -453,11 +454,14 @@ class CityView(QWidget):
             live.draw_towns(self.scene, self.store)
         if "card" in dirty and self.selected is not None and self.panel_mode == "card":
             self._show_card(self.selected)
-        self.render()
+        if dirty - {"card"}:  # the card is Qt's: a frame only when the scene changed
+            self.render()
 
     def render(self) -> None:
-        self.plotter.render()
-        self.plotter.ren_win.Render()
+        """One frame now. (QtInteractor.render() renders too, through a signal: calling both drew
+        every frame twice.)"""
+        if self.plotter.ren_win is not None:
+            self.plotter.ren_win.Render()
 
     def mark(self, *parts: str) -> None:
         self._dirty |= set(parts)
@@ -468,6 +472,9 @@ class CityView(QWidget):
         zoomed out: per-town clusters. Re-queried only when the town in view changes."""
         assert self.scene is not None
         st = self.scene.camera_state()
+        if (st["dist"] < WATER_ZOOM_M) != self._water_near:
+            self._water_near = not self._water_near
+            self.mark("resources")
         town = live.town_in_view(st) if st["dist"] < live.DEVICE_ZOOM_M else None
         px = self._px_m()
         if town is None and self._cluster_px_m and not 0.75 < px / self._cluster_px_m < 1.33:
