@@ -18,9 +18,10 @@ from citymodel.towns import TOWN_TABLE
 from tests.city3d.conftest import Sink, pixel_at, push, shot
 from views.city3d.colors import LEVEL_RGB, building_colors
 from views.city3d.overlays import device_rgb
+from views.city3d.scene import AMBIENT, DIFFUSE, SUN, SUN_INTENSITY
 
 pytestmark = pytest.mark.gui
-ROOF_LIGHT = 0.35 + 0.75 / float(np.linalg.norm((-0.4, -0.6, 1.0)))  # ambient + diffuse on a flat roof
+ROOF_LIGHT = AMBIENT + DIFFUSE * SUN_INTENSITY * float(SUN[2])  # the sun on a flat roof
 
 
 def _look_down(view: Any, city: BuildingTable, i: int, dist: float = 300.0) -> tuple[float, float]:
@@ -66,7 +67,7 @@ def test_colour_by_age_and_by_live_state(view: Any, city: BuildingTable, qtbot: 
     ramp = building_colors(city, "age")
     for i in (old, new):
         got = _roof(view, city, i)
-        assert np.abs(got - ramp[i] * ROOF_LIGHT).max() < 30, (i, got, ramp[i])
+        assert np.abs(got - ramp[i] * ROOF_LIGHT).max() < 8, (i, got, ramp[i])
     assert ramp[old][0] > ramp[old][2]  # brown: old
     assert ramp[new][2] > ramp[new][0]  # blue: new
     view.toolbar.colour.setCurrentIndex(3)  # live state: grey, alerting buildings glow

@@ -53,21 +53,36 @@ def configure_pyvista() -> None:
     pv.global_theme.multi_samples = 0
 
 
-def vertex_rgb(mesh: MeshArrays, tri_rgb: np.ndarray) -> np.ndarray:
-    """Per-triangle colours as per-vertex ones. A prism's vertices belong to its building (or
-    merged cell) only, so its triangles agree. Colours on points cost nothing per fragment; cell
-    colours are a texture lookup per fragment in VTK's shader: 10-20 % of a street-level frame's
-    CPU time in llvmpipe, which is fragment-bound there."""
-    out = np.zeros((len(mesh.points), 3), np.uint8)
-    for k in range(3):
-        out[mesh.tris[:, k]] = tri_rgb
-    return out
+# The sun: one directional light from the south-west, high. Its shading is baked into the
+# buildings' colours (face_shade): the city is drawn unlit, which takes ~40 % off a street-level
+# frame in llvmpipe (fragment-bound there: no lighting nor normals per fragment).
+SUN = np.array([-0.4, -0.6, 1.0]) / float(np.linalg.norm((-0.4, -0.6, 1.0)))
+SUN_INTENSITY, AMBIENT, DIFFUSE = 0.85, 0.35, 0.75
 
 
-def _polydata(mesh: MeshArrays, rgb: np.ndarray) -> pv.PolyData:
-    pd = pv.PolyData.from_regular_faces(mesh.points, mesh.tris)
-    pd.point_data["rgb"] = vertex_rgb(mesh, rgb)
+def face_shade(mesh: MeshArrays) -> np.ndarray:
+    """Brightness per triangle under the sun (ambient + diffuse), as VTK's lit flat shading."""
+    p = mesh.points.astype(np.float64)
+    n = np.cross(p[mesh.tris[:, 1]] - p[mesh.tris[:, 0]], p[mesh.tris[:, 2]] - p[mesh.tris[:, 0]])
+    n /= np.maximum(np.linalg.norm(n, axis=1), 1e-12)[:, None]
+    return (AMBIENT + DIFFUSE * SUN_INTENSITY * np.clip(n @ SUN, 0.0, None)).astype(np.float32)
+
+
+def _polydata(mesh: MeshArrays, rgb: np.ndarray, shaded: bool = True) -> pv.PolyData:
+    """Each triangle with vertices of its own carrying its colour (shaded: times its sun
+    brightness). Colours on points cost nothing per fragment, where cell colours are a texture
+    lookup per fragment in VTK's shader."""
+    n = mesh.n_tris
+    pd = pv.PolyData.from_regular_faces(mesh.points[mesh.tris.ravel()], np.arange(3 * n).reshape(n, 3))
+    pd.point_data["rgb"] = _vertex_rgb(mesh, rgb, shaded)
     return pd
+
+
+def _vertex_rgb(mesh: MeshArrays, rgb: np.ndarray, shaded: bool = True) -> np.ndarray:
+    col = np.asarray(rgb, np.float32).reshape(-1, 3)
+    if shaded:
+        col = col * face_shade(mesh)[:, None]
+    return np.repeat(np.clip(col, 0, 255).astype(np.uint8), 3, axis=0)
 
 
 @dataclass
@@ -201,16 +216,16 @@ class CityScene:
 
     # ---- building the city ---------------------------------------------------------------
     def _setup_lights(self) -> None:
+        """The sun, for anything still drawn lit (the buildings have it baked in, face_shade)."""
         self.pl.remove_all_lights()
-        sun = pv.Light(position=(-0.4, -0.6, 1.0), focal_point=(0, 0, 0), light_type="scene light")
-        sun.intensity = 0.85
+        sun = pv.Light(position=tuple(SUN), focal_point=(0, 0, 0), light_type="scene light")
+        sun.intensity = SUN_INTENSITY
         sun.positional = False
         self.pl.add_light(sun)
 
     def _add(self, mesh: MeshArrays, rgb: np.ndarray, name: str) -> Any:
         actor = self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
-                                 reset_camera=False, render=False, pickable=False, smooth_shading=False,
-                                 ambient=0.35, diffuse=0.75, specular=0.0)
+                                 reset_camera=False, render=False, pickable=False, lighting=False)
         # prisms are closed and wound outward (citymodel.tiles.prisms): the walls facing away
         # are never seen, and not rasterising them is a third of a street-level frame in llvmpipe
         actor.GetProperty().BackfaceCullingOn()
@@ -307,7 +322,7 @@ class CityScene:
 
     def _recolour(self, actor: Any, mesh: MeshArrays, cells: Any) -> None:
         pd = actor.GetMapper().GetInput()
-        pd.point_data["rgb"] = vertex_rgb(mesh, self._mesh_rgb(mesh, cells))
+        pd.point_data["rgb"] = _vertex_rgb(mesh, self._mesh_rgb(mesh, cells))
         pd.Modified()
 
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
@@ -331,9 +346,8 @@ class CityScene:
         mesh.points[m:, 2] += lift
         colour_of = dict(zip(rows.tolist(), range(len(rows)), strict=True))
         tri_rgb = np.asarray(rgb, np.uint8)[[colour_of[r] for r in mesh.row.tolist()]]
-        pd = _polydata(mesh, tri_rgb)
-        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=lit, show_scalar_bar=False,
-                                              ambient=0.45 if lit else 0.0, diffuse=0.7 if lit else 1.0,
+        pd = _polydata(mesh, tri_rgb, shaded=lit)  # lit: shaded like the city; else a flat glow
+        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=False, show_scalar_bar=False,
                                               reset_camera=False, render=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
