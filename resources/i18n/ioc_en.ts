@@ -470,12 +470,12 @@
         <translation>Incident {title}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="129"/>
+        <location filename="../../views/city3d/live.py" line="131"/>
         <source>{type} {n}</source>
         <translation>{type} {n}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="131"/>
+        <location filename="../../views/city3d/live.py" line="133"/>
         <source>设备 {n}</source>
         <translation>{n} devices</translation>
     </message>
@@ -526,7 +526,7 @@
     </message>
     <message>
         <location filename="../../views/city3d/toolbar.py" line="32"/>
-        <location filename="../../views/city3d/widget.py" line="594"/>
+        <location filename="../../views/city3d/widget.py" line="605"/>
         <source>测高</source>
         <translation>Height</translation>
     </message>
@@ -617,38 +617,38 @@
         <translation>Area {a} m² (perimeter {p} m)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="251"/>
-        <location filename="../../views/city3d/widget.py" line="314"/>
+        <location filename="../../views/city3d/widget.py" line="252"/>
+        <location filename="../../views/city3d/widget.py" line="315"/>
         <source>正在加载城市模型…</source>
         <translation>Loading the city…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="315"/>
+        <location filename="../../views/city3d/widget.py" line="316"/>
         <source>正在构建城市模型（{n} 栋）…</source>
         <translation>Building the city ({n} buildings)…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="316"/>
+        <location filename="../../views/city3d/widget.py" line="317"/>
         <source>{n} 栋建筑</source>
         <translation>{n} buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="317"/>
+        <location filename="../../views/city3d/widget.py" line="318"/>
         <source>下载城市模型 {done}/{total}</source>
         <translation>Downloading the city model {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="318"/>
+        <location filename="../../views/city3d/widget.py" line="319"/>
         <source>城市模型不可用</source>
         <translation>City model unavailable</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="319"/>
+        <location filename="../../views/city3d/widget.py" line="320"/>
         <source>服务端无建筑数据</source>
         <translation>The service has no buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="594"/>
+        <location filename="../../views/city3d/widget.py" line="605"/>
         <source>测量</source>
         <translation>Measurement</translation>
     </message>
@@ -660,7 +660,7 @@
     <message>
         <location filename="../../views/city3d/siteplan_view.py" line="128"/>
         <source>本单位建筑</source>
-        <translation>The unit's buildings</translation>
+        <translation>The unit&apos;s buildings</translation>
     </message>
     <message>
         <location filename="../../views/city3d/siteplan_view.py" line="128"/>

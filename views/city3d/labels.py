@@ -99,25 +99,33 @@ class _Grid:
 
 def place_labels(anchors: np.ndarray, sizes: np.ndarray, priority: np.ndarray, width: int, height: int,
                  *, visible: np.ndarray | None = None, obstacles: np.ndarray | None = None,
+                 obstacle_rank: np.ndarray | None = None,
                  first_side: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Greedy placement: anchors (n, 2) display px, sizes (n, 2) text w, h px. Returns the box
     (x0, y0, x1, y1) of every label (its centre is where to draw it) and whether it is placed.
-    Boxes of placed labels never overlap each other nor the obstacles (m, 4). A label tries the
-    sides of its anchor in SIDES order, from first_side (an index into SIDES; default above)."""
+    Boxes of placed labels never overlap each other, nor an obstacle (m, 4) whose rank
+    (obstacle_rank, default: above every label) is at least the label's priority: a device
+    cluster's markers keep cluster labels off, an incident's label may cover them. A label tries
+    the sides of its anchor in SIDES order, from first_side (an index into SIDES; default above)."""
     n = len(anchors)
     boxes = np.zeros((n, 4))
     placed = np.zeros(n, bool)
-    grid = _Grid()
+    grid = _Grid()  # the placed labels
+    walls: dict[float, _Grid] = {}  # obstacles by rank
     if obstacles is not None:
-        for o in np.asarray(obstacles, float).reshape(-1, 4).tolist():
-            grid.add((o[0], o[1], o[2], o[3]))
+        obs = np.asarray(obstacles, float).reshape(-1, 4)
+        ranks = np.full(len(obs), np.inf) if obstacle_rank is None else np.asarray(obstacle_rank, float)
+        for o, r in zip(obs.tolist(), ranks.tolist(), strict=True):
+            walls.setdefault(r, _Grid()).add((o[0], o[1], o[2], o[3]))
     vis = (np.ones(n, bool) if visible is None else np.asarray(visible, bool)).tolist()
     order = np.lexsort((np.arange(n), -np.asarray(priority, float)))  # priority, then first come
     anchors_l, sizes_l = np.asarray(anchors, float).tolist(), np.asarray(sizes, float).tolist()
     sides = [0] * n if first_side is None else [int(v) for v in first_side]
+    prio_l = np.asarray(priority, float).tolist()
     for i in order.tolist():
         if not vis[i]:
             continue
+        blocking = [g for r, g in walls.items() if r >= prio_l[i]]
         ax, ay = anchors_l[i]
         w, h = sizes_l[i][0] + 2 * PAD_PX, sizes_l[i][1] + 2 * PAD_PX
         spots = [(0.0, GAP_PX + h / 2), (GAP_PX + w / 2, 0.0), (0.0, -(GAP_PX + h / 2)), (-(GAP_PX + w / 2), 0.0)]
@@ -127,7 +135,7 @@ def place_labels(anchors: np.ndarray, sizes: np.ndarray, priority: np.ndarray, w
             box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height:
                 continue
-            if not grid.hits(box):
+            if not grid.hits(box) and not any(g.hits(box) for g in blocking):
                 boxes[i], placed[i] = box, True
                 grid.add(box)
                 break
@@ -141,7 +149,7 @@ class LabelBoard:
         self.renderer = renderer
         self.dpi = dpi
         self.sets: dict[str, LabelSet] = {}
-        self.keep_clear: dict[str, tuple[np.ndarray, float]] = {}  # name -> (points, marker px)
+        self.keep_clear: dict[str, tuple[np.ndarray, float, float]] = {}  # name -> (points, marker px, rank)
         self._actors: dict[str, tuple[Any, Any]] = {}  # name -> (actor, polydata)
         self._size_cache: dict[tuple[str, int], tuple[int, int]] = {}
         self._tr = vtk.vtkTextRenderer.GetInstance()
@@ -167,12 +175,14 @@ class LabelBoard:
         if name not in self._actors:
             self._actors[name] = self._make_actor(style)
 
-    def keep_clear_of(self, name: str, pts: np.ndarray, px: float) -> None:
-        """Screen-sized markers (e.g. the roof markers of alerting buildings) no label may cover."""
+    def keep_clear_of(self, name: str, pts: np.ndarray, px: float, below: str | None = None) -> None:
+        """Screen-sized markers no label may cover (e.g. the roof markers of alerting buildings);
+        below: labels of that kind and higher may (a device cluster's markers: "town")."""
         pts = np.asarray(pts, float).reshape(-1, 3)
         self._version += 1
+        rank = PRIORITY[below] - 1 if below is not None else np.inf
         if len(pts):
-            self.keep_clear[name] = (pts, float(px))
+            self.keep_clear[name] = (pts, float(px), float(rank))
         else:
             self.keep_clear.pop(name, None)
 
@@ -261,13 +271,15 @@ class LabelBoard:
         xy, ok = project(matrix, pts, width, height)
         clear = [np.c_[xy[owner == k] - MARKER_PX / 2, xy[owner == k] + MARKER_PX / 2][ok[owner == k]]
                  for k, n in enumerate(names) if self.sets[n].keep_clear]
-        for mpts, px in extra:
+        ranks = [np.full(len(c), np.inf) for c in clear]
+        for mpts, px, rank in extra:
             mxy, mok = project(matrix, mpts, width, height)
             clear.append(np.c_[mxy - px / 2 - 1, mxy + px / 2 + 1][mok])
+            ranks.append(np.full(int(mok.sum()), rank))
         obstacles = np.concatenate(clear) if clear else None
         sides = np.concatenate([np.full(len(self.sets[n].pts), self.sets[n].side) for n in names])
         boxes, placed = place_labels(xy, sizes, prio, width, height, visible=ok, obstacles=obstacles,
-                                     first_side=sides)
+                                     obstacle_rank=np.concatenate(ranks) if clear else None, first_side=sides)
         for k, n in enumerate(names):
             sel = np.flatnonzero((owner == k) & placed)
             ls = self.sets[n]

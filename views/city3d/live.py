@@ -120,6 +120,8 @@ def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool, typ
             pts.append(c + ((i - (len(kinds) - 1) / 2) * step, -1.5 * step, 0.0))
             rgb.append(device_rgb(code))
     point_layer(scene, "device_cluster", np.array(pts), np.array(rgb, np.uint8), CLUSTER_MARKER_PX)
+    # no town or cluster label on a cluster's markers (the rescue layers' labels may cover them)
+    scene.labels.keep_clear_of("device_cluster", np.array(pts), CLUSTER_MARKER_PX, below="station")
     names = type_names(store)
     texts, counts, ends = [], [], []
     for c, t in zip(centre, towns, strict=True):

@@ -310,6 +310,9 @@ class CityScene:
             actor.SetVisibility(on)
             tris += mesh.n_tris if on else 0
         self.stats = {"actors_visible": vis_super + len(wanted), "triangles_visible": int(tris)}
+        # the depth range from what is shown now (there is no ground plane whose bounds would
+        # always count; set_camera ran before this frame's level of detail was chosen)
+        self.pl.renderer.ResetCameraClippingRange()
 
     # ---- colour --------------------------------------------------------------------------
     def set_colour_mode(self, mode: str) -> None:
@@ -354,8 +357,8 @@ class CityScene:
                                    t.height[rows].astype(float) + marker_lift))
             mp = pv.PolyData(pts)
             mp.point_data["rgb"] = np.asarray(rgb, np.uint8)
-            if keep_clear:
-                self.labels.keep_clear_of(name, pts, marker_size)
+            if keep_clear:  # alerting buildings: only an incident's label may cover them
+                self.labels.keep_clear_of(name, pts, marker_size, below="incident")
             self._layers[name + ":markers"] = self.pl.add_mesh(
                 mp, scalars="rgb", rgb=True, style="points", point_size=marker_size, lighting=False,
                 show_scalar_bar=False, reset_camera=False, render=False, pickable=False, name=f"layer-{name}-markers")
