@@ -78,3 +78,17 @@ class CityCache:
 
     def drop(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def prune(self, keep: str) -> list[Path]:
+        """Delete every cached city but keep's (each is ~166 MB at 1.7 M buildings; a console
+        only ever opens the newest), and temporary files a crash left behind. Returns what went."""
+        kept = self.path(keep)
+        gone = []
+        for p in sorted(self.dir.glob("city-*.npz")):
+            if p != kept:
+                try:
+                    p.unlink()
+                    gone.append(p)
+                except OSError as exc:  # in use elsewhere (Windows) or read-only: next time
+                    log.info("could not delete old city cache %s: %s", p, exc)
+        return gone

@@ -30,7 +30,7 @@ LOD_FULL, LOD_BLOCKS, LOD_DISTRICT = 0, 1, 2
 LOD_CELL_M = {LOD_BLOCKS: 100.0, LOD_DISTRICT: 400.0}
 LOD_TALL_M = {LOD_BLOCKS: 50.0, LOD_DISTRICT: 120.0}
 # Camera distance (m) to a tile's nearest point below which a level is used.
-LOD_NEAR_M = {LOD_FULL: 1800.0, LOD_BLOCKS: 7000.0}
+LOD_NEAR_M = {LOD_FULL: 1200.0, LOD_BLOCKS: 7000.0}
 
 
 def tile_ij(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:

@@ -239,6 +239,7 @@ class Plan(_Entity):
     title: str
     body: str
     version: int = 1
+    level: str = "station"  # who commands it: corps 总队级, detachment 支队级, brigade 大队级, station 站级
     updated_ts: float
 
 

@@ -58,6 +58,7 @@ class KeyUnitSpec:
     qr: str
     plan_title: str
     plan_body: str
+    plan_level: str = "station"  # 灭火救援预案分级: corps, detachment, brigade, station
 
 
 def build_key_units(seed: int, sampler: TownSampler, prem: Premises, resources: list[ResourceSpec],
@@ -92,8 +93,23 @@ def build_key_units(seed: int, sampler: TownSampler, prem: Premises, resources: 
         out.append(KeyUnitSpec(k + 1, nm, t.code, addr, cat, round(lon, 6), round(lat, 6),
                                bid if bid >= 0 else None, pi, kp,
                                f"消防安全管理人 值班电话 0769-{int(rng.integers(22000000, 23999999))}",
-                               f"lsx:dongguan:keyunit:{code}:v1", f"{nm}灭火救援预案", body))
+                               f"lsx:dongguan:keyunit:{code}:v1", f"{nm}灭火救援预案", body,
+                               plan_level(cat, float(prem.height[pi]))))
     return out
+
+
+BRIGADE_CATEGORIES = {"高层公共建筑", "商场市场", "劳动密集型企业", "医院", "养老机构"}
+
+
+def plan_level(category: str, height: float) -> str:
+    """Who commands the plan: the city's detachment (支队) for hazardous-materials sites and
+    super high-rises (>= 100 m), a district brigade (大队) for crowded or high-rise places,
+    else the fire station (站)."""
+    if category == "易燃易爆危险品单位" or height >= 100.0:
+        return "detachment"
+    if category in BRIGADE_CATEGORIES:
+        return "brigade"
+    return "station"
 
 
 def _pick(prem: Premises, uses: tuple[str, ...], w: np.ndarray, used: set[int], rng: np.random.Generator) -> int:

@@ -138,11 +138,15 @@ def _key_units(s: Session, city: City, now: float) -> dict[str, int]:
                       "building_id": k.building_id, "lon": k.lon, "lat": k.lat, "key_parts": k.key_parts,
                       "contact": k.contact, "qr": k.qr})
         plans.append({"id": plan_base + j + 1, "key_unit_id": kid, "title": k.plan_title, "body": k.plan_body,
-                      "version": 1, "updated_ts": now})
+                      "version": 1, "level": k.plan_level, "updated_ts": now})
     _insert(s, KeyUnit, units)
     _insert(s, Plan, plans)
     _bump_sequence(s, "key_units", "id")
     _bump_sequence(s, "plans", "id")
+    # the CIM's key-unit flags follow the records, and every unit gets its site plan
+    from sync_service.cim.keyunits import refresh_key_units
+
+    refresh_key_units(s, now=now)
     return {"key_units": len(units), "plans": len(plans)}
 
 

@@ -3,6 +3,7 @@
     ioc-sync                          # SQLite in the user data directory, ws://127.0.0.1:8765
     ioc-sync --simulate --demo-users  # with the simulated Dongguan and the demo accounts
     ioc-sync --db-url postgresql://user@host/db --ws-port 8775
+    ioc-sync import-buildings FILE [--crs EPSG:4490] [--replace|--merge]  # real footprints into the CIM
 
 Settings: defaults < config file (--config, IOC_CONFIG) < IOC_* environment < these flags.
 Once listening it prints one line `ioc-sync ready ws://HOST:PORT http://HOST:PORT` (scripts and
@@ -63,6 +64,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["import-buildings"]:  # a subcommand; everything else runs the service
+        from sync_service.cim.importing import main as import_main
+
+        return import_main(args[1:])
     a = parse(argv)
     logging.basicConfig(level=a.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

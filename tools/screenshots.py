@@ -60,7 +60,13 @@ def settle(app: QApplication, rounds: int = 6, win: Any = None) -> None:
             app.processEvents()
             time.sleep(0.02)
     for view in city_views(win):
-        # the view applies the store on its own 10 Hz timer and flies at 30 fps: let a camera
+        # the view opens its cache in a worker thread and builds the scene in slices: wait for
+        # the city (at most 30 s)
+        end = time.monotonic() + 30.0
+        while view.loading and view.busy and time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.02)
+        # it applies the store on its own 10 Hz timer and flies at 30 fps: let a camera
         # flight end, then draw what is due now
         end = time.monotonic() + 3.0
         while view._fly is not None and time.monotonic() < end:

@@ -57,7 +57,7 @@ class AttributeMap:
     """Which properties hold what (first present name wins); storey_m turns floors into a
     height when a feature has no height."""
 
-    id: tuple[str, ...] = ("id", "ID", "fid", "OBJECTID", "bldg_id")
+    id: tuple[str, ...] = ("id", "ID", "fid", "OBJECTID", "bldg_id", "编号", "建筑编号")
     height: tuple[str, ...] = ("height", "HEIGHT", "Height", "measuredHeight", "建筑高度", "高度", "bldg_h")
     floors: tuple[str, ...] = ("floors", "FLOORS", "Floor", "levels", "building:levels",
                                "storeysAboveGround", "层数", "楼层")
@@ -65,6 +65,9 @@ class AttributeMap:
     structure: tuple[str, ...] = ("structure", "STRUCTURE", "结构", "建筑结构")
     year: tuple[str, ...] = ("year", "YEAR", "yearOfConstruction", "start_date", "建成年份", "年代")
     address: tuple[str, ...] = ("address", "ADDRESS", "addr", "地址")
+    # a key unit (重点单位) of the fire brigade: a yes/no flag, or the unit's name
+    key_unit: tuple[str, ...] = ("key_unit", "KEY_UNIT", "keyunit", "is_key_unit", "重点单位", "消防重点单位")
+    unit_category: tuple[str, ...] = ("key_unit_category", "unit_category", "单位类别", "重点单位类别")
     storey_m: float = 3.0
 
 
@@ -75,6 +78,9 @@ class ImportReport:
     repaired: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
     messages: list[str] = field(default_factory=list)
+    # imported buildings flagged as key units by an attribute: building id -> {"name", "category"}
+    # (name "" when the attribute was only a yes/no flag)
+    key_units: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def note(self, kind: str, reason: str, where: str) -> None:
         (self.rejected if kind == "rejected" else self.repaired)[reason] += 1
@@ -100,6 +106,26 @@ def _num(v: Any) -> float | None:
     except ValueError:
         return None
     return f if f is not None and math.isfinite(f) else None
+
+
+_YES = {"1", "true", "yes", "y", "t", "是", "有", "重点单位"}
+_NO = {"0", "false", "no", "n", "f", "否", "无", "非", "none", "null"}
+MAX_ID = 2**53  # ids travel as JSON numbers and int64 columns
+# keys an importer may add to a feature's properties: where it is in the file ("feature 3",
+# a CityJSON object id) and, for a feature without rings, why (default "no_geometry")
+WHERE, REASON = "_where", "_reason"
+
+
+def key_unit_of(v: Any) -> str | None:
+    """None: not a key unit; "": a key unit (flag only); else the unit's name."""
+    if v is None or isinstance(v, bool):
+        return "" if v else None
+    if isinstance(v, int | float):
+        return "" if v else None
+    text = str(v).strip()
+    if not text or text.lower() in _NO:
+        return None
+    return "" if text.lower() in _YES else text[:200]
 
 
 def crs_from(text: str | int | None, default: str = "EPSG:4326") -> CRS:
@@ -150,7 +176,8 @@ def build_table(features: list[tuple[list[np.ndarray], dict[str, Any]]], src_crs
                 report: ImportReport, id_start: int = 1, heights_from_geometry: list[float | None] | None = None,
                 ) -> BuildingTable:
     """features: (rings, properties) with rings[0] the outer ring in src_crs (x, y[, z]); any
-    further rings are holes (dropped: the model keeps the outer ring)."""
+    further rings are holes (dropped: the model keeps the outer ring). Properties may hold
+    WHERE and REASON (see above)."""
     from citymodel.generator import projected_towns  # lazy: loads the town polygons
 
     tr = Transformer.from_crs(src_crs, CRS.from_user_input(CITY_CRS), always_xy=True)
@@ -160,10 +187,10 @@ def build_table(features: list[tuple[list[np.ndarray], dict[str, Any]]], src_crs
     next_id = id_start
     for k, (rings, props) in enumerate(features):
         report.read += 1
-        where = f"feature {k}"
+        where = str(props.get(WHERE, f"feature {k}"))
         try:
             if not rings:
-                report.note("rejected", "no_geometry", where)
+                report.note("rejected", str(props.get(REASON, "no_geometry")), where)
                 continue
             if len(rings) > 1:
                 report.note("repaired", "holes_dropped", where)
@@ -197,7 +224,9 @@ def build_table(features: list[tuple[list[np.ndarray], dict[str, Any]]], src_crs
                 report.note("repaired", "height_from_floors", where)
             floors = int(round(f)) if f else max(1, int(round(h / attrs.storey_m)))
             fid = _first(props, attrs.id)
-            bid = int(fid) if isinstance(fid, int | float) and float(fid).is_integer() and fid > 0 else next_id
+            ok_id = isinstance(fid, int | float) and not isinstance(fid, bool) and float(fid).is_integer() \
+                and 0 < fid < MAX_ID
+            bid = int(fid) if ok_id else next_id  # type: ignore[arg-type]
             next_id = max(next_id, bid) + 1
             use = USE_WORDS.get(str(_first(props, attrs.use) or "").strip().lower(),
                                 USE_WORDS.get(str(_first(props, attrs.use) or "").strip(), "other"))
@@ -206,9 +235,11 @@ def build_table(features: list[tuple[list[np.ndarray], dict[str, Any]]], src_crs
             yr = _num(str(_first(props, attrs.year) or "")[:4]) if _first(props, attrs.year) else None
             rows.append({"id": bid, "town": town, "height": h, "floors": floors, "use": USE_INDEX[use],
                          "structure": STRUCTURE_INDEX[struct], "year": int(yr) if yr and 1800 < yr < 2100 else 0,
-                         "address": str(_first(props, attrs.address) or "")})
+                         "address": str(_first(props, attrs.address) or "")[:200],
+                         "key_unit": key_unit_of(_first(props, attrs.key_unit)),
+                         "category": str(_first(props, attrs.unit_category) or "")[:64]})
             rings_out.append(np.asarray(poly.exterior.coords)[:-1])
-        except (ValueError, TypeError, KeyError, IndexError, GEOSException) as exc:
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, GEOSException) as exc:
             report.note("rejected", "invalid_feature", f"{where}: {exc}")
     if not rows:
         return empty_table()
@@ -235,7 +266,10 @@ def build_table(features: list[tuple[list[np.ndarray], dict[str, Any]]], src_crs
             seen.add(int(ids[i]))
     report.imported = len(rows)
     n = len(rows)
+    key = np.array([r["key_unit"] is not None for r in rows], bool)
+    report.key_units = {int(ids[i]): {"name": rows[i]["key_unit"], "category": rows[i]["category"]}
+                        for i in np.flatnonzero(key).tolist()}
     return BuildingTable(id=ids, town=col["town"], cx=cx, cy=cy, lon=lon, lat=lat, height=col["height"],
                          floors=col["floors"], structure=col["structure"], use=col["use"], year=col["year"],
-                         key_unit=np.zeros(n, bool), area=np.abs(area), road=np.full(n, -1), house_no=np.zeros(n),
+                         key_unit=key, area=np.abs(area), road=np.full(n, -1), house_no=np.zeros(n),
                          fp_offsets=offsets, fp_xy=fp, address=np.array([r["address"] for r in rows], dtype=object))

@@ -4,7 +4,6 @@ ones are holes of the outer ring before them."""
 
 from __future__ import annotations
 
-import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,16 @@ import shapefile  # pyshp
 
 from citymodel.buildings import BuildingTable
 from citymodel.importers.common import (
+    REASON,
+    WHERE,
     AttributeMap,
     ImportFailed,
     ImportReport,
     build_table,
     crs_from,
 )
+
+MAX_FAILED_RUN = 100
 
 
 def _signed_area(r: np.ndarray) -> float:
@@ -36,31 +39,51 @@ def import_shapefile(path: Path, *, src_crs: str | None, attrs: AttributeMap, id
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             reader = shapefile.Reader(str(p), encoding="utf-8", encodingErrors="replace")
-    except (shapefile.ShapefileException, OSError, ValueError, struct.error) as exc:
-        raise ImportFailed(f"cannot read shapefile {p.name}: {exc}") from None
+            shape_type, n_records = reader.shapeType, len(reader)
+            names = [f[0] for f in reader.fields[1:]]
+    except Exception as exc:  # noqa: BLE001 - pyshp raises anything (asserts, struct, index...) on a bad file
+        raise ImportFailed(f"cannot read shapefile {p.name}: {type(exc).__name__}: {exc}") from None
     report = ImportReport()
     for w in caught:  # e.g. a header size that does not match the file: read what is there
         report.messages.append(f"{p.name}: {w.message}")
     crs = crs_from(src_crs or wkt, "EPSG:4326")
     feats: list[tuple[list[np.ndarray], dict[str, Any]]] = []
     with reader:
-        if reader.shapeType not in (shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM, shapefile.NULL):
+        if shape_type not in (shapefile.POLYGON, shapefile.POLYGONZ, shapefile.POLYGONM, shapefile.NULL):
             raise ImportFailed(f"{p.name}: shapes are {reader.shapeTypeName}, not polygons")
-        names = [f[0] for f in reader.fields[1:]]
-        for k in range(len(reader)):
+        # a damaged header can claim billions of records: no more than the .shp can hold (a null
+        # shape is 12 bytes), and a run of unreadable ones ends the file
+        limit = p.stat().st_size // 12 + 1
+        if n_records > limit:
+            report.messages.append(f"{p.name}: header says {n_records} records, the file holds at most {limit}")
+            n_records = limit
+        failed_run = 0
+        for k in range(n_records):
+            if failed_run >= MAX_FAILED_RUN:
+                report.messages.append(f"{p.name}: {failed_run} unreadable records in a row, stopped at record {k}")
+                break
             try:
                 sr = reader.shapeRecord(k)
-            except (shapefile.ShapefileException, ValueError, IndexError, OSError, struct.error) as exc:
+                points, parts = list(sr.shape.points), list(sr.shape.parts)
+                null = sr.shape.shapeType == shapefile.NULL
+                values = list(sr.record)
+            except Exception as exc:  # noqa: BLE001 - as above: one record pyshp cannot read
                 report.read += 1
-                report.note("rejected", "unreadable_record", f"record {k}: {exc}")
+                report.note("rejected", "unreadable_record", f"record {k}: {type(exc).__name__}: {exc}")
+                failed_run += 1
                 continue
-            props = dict(zip(names, list(sr.record), strict=False))
-            shp = sr.shape
-            if shp.shapeType == shapefile.NULL or not shp.points:
+            failed_run = 0
+            props = {**dict(zip(names, values, strict=False)), WHERE: f"record {k}"}
+            if null or not points:
                 feats.append(([], props))
                 continue
-            bounds = list(shp.parts) + [len(shp.points)]
-            rings = [np.asarray(shp.points[a:b], float) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            bounds = [*parts, len(points)]
+            try:
+                rings = [np.asarray(points[a:b], float).reshape(-1, 2) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                                       strict=True)]
+            except (ValueError, TypeError) as exc:
+                feats.append(([], {**props, REASON: "bad_geometry", WHERE: f"record {k}: {exc}"}))
+                continue
             groups: list[list[np.ndarray]] = []
             for r in rings:
                 if len(r) >= 3 and _signed_area(r) > 0 and groups:

@@ -225,193 +225,250 @@
         <translation>The 3D city needs an OpenGL display (Qt platform now: {platform})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="48"/>
+        <location filename="../../views/city3d/card.py" line="49"/>
         <source>在线</source>
         <translation>online</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="48"/>
+        <location filename="../../views/city3d/card.py" line="49"/>
         <source>离线</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="49"/>
+        <location filename="../../views/city3d/card.py" line="50"/>
         <source>故障</source>
         <translation>faulty</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="57"/>
+        <location filename="../../views/city3d/card.py" line="54"/>
+        <source>总队级</source>
+        <translation>corps</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="54"/>
+        <source>支队级</source>
+        <translation>detachment</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="55"/>
+        <source>大队级</source>
+        <translation>brigade</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="55"/>
+        <source>站级</source>
+        <translation>station</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="72"/>
+        <source>预案</source>
+        <translation>Plans</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="74"/>
+        <source>预案 ({n})</source>
+        <translation>Plans ({n})</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="78"/>
+        <source>更新 {date}</source>
+        <translation>updated {date}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="82"/>
+        <source>总平面图</source>
+        <translation>Site plan</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="87"/>
+        <source>点击放大</source>
+        <translation>Click to enlarge</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="89"/>
+        <source>无（单位未关联建筑）</source>
+        <translation>None (the unit has no building)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="98"/>
         <source> · 重点单位</source>
         <translation> · key unit</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="58"/>
+        <location filename="../../views/city3d/card.py" line="99"/>
         <source>建筑 #{id}</source>
         <translation>Building #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="60"/>
-        <location filename="../../views/city3d/card.py" line="86"/>
+        <location filename="../../views/city3d/card.py" line="101"/>
+        <location filename="../../views/city3d/card.py" line="127"/>
         <source>地址</source>
         <translation>Address</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="61"/>
+        <location filename="../../views/city3d/card.py" line="102"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="62"/>
+        <location filename="../../views/city3d/card.py" line="103"/>
         <source>用途</source>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="63"/>
+        <location filename="../../views/city3d/card.py" line="104"/>
         <source>结构</source>
         <translation>Structure</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="64"/>
+        <location filename="../../views/city3d/card.py" line="105"/>
         <source>高度</source>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="65"/>
+        <location filename="../../views/city3d/card.py" line="106"/>
         <source>层数</source>
         <translation>Floors</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="66"/>
+        <location filename="../../views/city3d/card.py" line="107"/>
         <source>占地面积</source>
         <translation>Footprint</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="67"/>
+        <location filename="../../views/city3d/card.py" line="108"/>
         <source>建筑面积</source>
         <translation>Floor area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="68"/>
+        <location filename="../../views/city3d/card.py" line="109"/>
         <source>建成年份</source>
         <translation>Built</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="69"/>
+        <location filename="../../views/city3d/card.py" line="110"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="71"/>
+        <location filename="../../views/city3d/card.py" line="112"/>
         <source>告警 ({n})</source>
         <translation>Alerts ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="76"/>
+        <location filename="../../views/city3d/card.py" line="117"/>
         <source>设备</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="76"/>
+        <location filename="../../views/city3d/card.py" line="72"/>
+        <location filename="../../views/city3d/card.py" line="117"/>
         <source>查询中…</source>
         <translation>Loading…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="78"/>
+        <location filename="../../views/city3d/card.py" line="119"/>
         <source>设备 ({n})</source>
         <translation>Devices ({n})</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="84"/>
+        <location filename="../../views/city3d/card.py" line="125"/>
         <source>重点单位：{name}</source>
         <translation>Key unit: {name}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="85"/>
+        <location filename="../../views/city3d/card.py" line="126"/>
         <source>类别</source>
         <translation>Category</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="87"/>
+        <location filename="../../views/city3d/card.py" line="128"/>
         <source>联系人</source>
         <translation>Contact</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="88"/>
+        <location filename="../../views/city3d/card.py" line="129"/>
         <source>重点部位</source>
         <translation>Key parts</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="95"/>
+        <location filename="../../views/city3d/card.py" line="137"/>
         <source>周边分析 · 半径 {r} m</source>
         <translation>Surroundings · radius {r} m</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="98"/>
+        <location filename="../../views/city3d/card.py" line="140"/>
         <source>事件 #{id}</source>
         <translation>Incident #{id}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="99"/>
+        <location filename="../../views/city3d/card.py" line="141"/>
         <source>建筑 {n} 栋 · 最高 {h} m · 高层 {hr} 栋 · 重点单位 {k}</source>
         <translation>{n} buildings · tallest {h} m · {hr} high-rise · {k} key units</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="102"/>
+        <location filename="../../views/city3d/card.py" line="144"/>
         <source>最近消防站</source>
         <translation>Nearest fire stations</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="103"/>
+        <location filename="../../views/city3d/card.py" line="145"/>
         <source>最近水源</source>
         <translation>Nearest water sources</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="108"/>
+        <location filename="../../views/city3d/card.py" line="81"/>
+        <location filename="../../views/city3d/card.py" line="150"/>
         <source>无</source>
         <translation>None</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="110"/>
+        <location filename="../../views/city3d/card.py" line="152"/>
         <source>距离</source>
         <comment>column head</comment>
         <translation>Dist.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="110"/>
+        <location filename="../../views/city3d/card.py" line="152"/>
         <source>高度</source>
         <comment>column head</comment>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="111"/>
+        <location filename="../../views/city3d/card.py" line="153"/>
         <source>层</source>
         <comment>column head</comment>
         <translation>Fl.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="111"/>
+        <location filename="../../views/city3d/card.py" line="153"/>
         <source>结构</source>
         <comment>column head</comment>
         <translation>Struct.</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="112"/>
+        <location filename="../../views/city3d/card.py" line="154"/>
         <source>用途</source>
         <comment>column head</comment>
         <translation>Use</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="113"/>
+        <location filename="../../views/city3d/card.py" line="155"/>
         <source>建筑 (按距离)</source>
         <translation>Buildings (nearest first)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="132"/>
+        <location filename="../../views/city3d/card.py" line="172"/>
         <source>图例</source>
         <translation>Legend</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="136"/>
+        <location filename="../../views/city3d/card.py" line="177"/>
+        <source>物联设备（按类型）</source>
+        <translation>IoT devices (by type)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="181"/>
         <source>点击建筑查看详情</source>
         <translation>Click a building for its details</translation>
     </message>
@@ -436,114 +493,124 @@
         <translation>Live state</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="74"/>
+        <location filename="../../views/city3d/live.py" line="84"/>
         <source>事件 {title}</source>
         <translation>Incident {title}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/live.py" line="104"/>
+        <location filename="../../views/city3d/live.py" line="131"/>
+        <source>{type} {n}</source>
+        <translation>{type} {n}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/live.py" line="133"/>
         <source>设备 {n}</source>
         <translation>{n} devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="48"/>
+        <location filename="../../views/city3d/overlays.py" line="33"/>
         <source>消防站</source>
         <translation>Fire stations</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="49"/>
+        <location filename="../../views/city3d/overlays.py" line="34"/>
         <source>消防车辆</source>
         <translation>Fire vehicles</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="50"/>
+        <location filename="../../views/city3d/overlays.py" line="35"/>
         <source>水源/消火栓</source>
         <translation>Water sources / hydrants</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="51"/>
+        <location filename="../../views/city3d/overlays.py" line="36"/>
         <source>事件</source>
         <translation>Incidents</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="52"/>
+        <location filename="../../views/city3d/overlays.py" line="37"/>
         <source>重点单位</source>
         <translation>Key units</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="53"/>
+        <location filename="../../views/city3d/overlays.py" line="38"/>
         <source>物联设备</source>
         <translation>IoT devices</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/overlays.py" line="54"/>
+        <location filename="../../views/city3d/overlays.py" line="39"/>
         <source>设备聚合</source>
         <translation>Device clusters</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
         <source>选取</source>
         <translation>Pick</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="30"/>
+        <location filename="../../views/city3d/toolbar.py" line="31"/>
         <source>测距</source>
         <translation>Distance</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="31"/>
-        <location filename="../../views/city3d/widget.py" line="378"/>
+        <location filename="../../views/city3d/toolbar.py" line="32"/>
+        <location filename="../../views/city3d/widget.py" line="605"/>
         <source>测高</source>
         <translation>Height</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="31"/>
+        <location filename="../../views/city3d/toolbar.py" line="32"/>
         <source>测面积</source>
         <translation>Area</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="84"/>
+        <location filename="../../views/city3d/toolbar.py" line="91"/>
         <source>二维俯视 / 三维</source>
         <translation>2D top-down / 3D</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="87"/>
+        <location filename="../../views/city3d/toolbar.py" line="94"/>
         <source>建筑着色</source>
         <translation>Building colours</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="88"/>
+        <location filename="../../views/city3d/toolbar.py" line="95"/>
         <source>全市总览</source>
         <translation>Whole city</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="91"/>
+        <location filename="../../views/city3d/toolbar.py" line="98"/>
         <source>飞到镇街</source>
         <translation>Fly to a town</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="94"/>
+        <location filename="../../views/city3d/toolbar.py" line="101"/>
         <source>清除测量</source>
         <translation>Clear</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="95"/>
+        <location filename="../../views/city3d/toolbar.py" line="102"/>
         <source>清除测量结果</source>
         <translation>Clear the measurement</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="96"/>
+        <location filename="../../views/city3d/toolbar.py" line="103"/>
         <source>周边分析半径</source>
         <translation>Surroundings radius</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/toolbar.py" line="97"/>
+        <location filename="../../views/city3d/toolbar.py" line="104"/>
         <source>周边分析</source>
         <translation>Surroundings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/card.py" line="134"/>
-        <location filename="../../views/city3d/toolbar.py" line="98"/>
+        <location filename="../../views/city3d/toolbar.py" line="108"/>
+        <source>设备类型</source>
+        <translation>Device types</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/card.py" line="174"/>
+        <location filename="../../views/city3d/toolbar.py" line="105"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -578,34 +645,85 @@
         <translation>Area {a} m² (perimeter {p} m)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="165"/>
+        <location filename="../../views/city3d/widget.py" line="252"/>
+        <location filename="../../views/city3d/widget.py" line="315"/>
         <source>正在加载城市模型…</source>
         <translation>Loading the city…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="166"/>
+        <location filename="../../views/city3d/widget.py" line="316"/>
+        <source>正在构建城市模型（{n} 栋）…</source>
+        <translation>Building the city ({n} buildings)…</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/widget.py" line="317"/>
         <source>{n} 栋建筑</source>
         <translation>{n} buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="167"/>
+        <location filename="../../views/city3d/widget.py" line="318"/>
         <source>下载城市模型 {done}/{total}</source>
         <translation>Downloading the city model {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="168"/>
+        <location filename="../../views/city3d/widget.py" line="319"/>
         <source>城市模型不可用</source>
         <translation>City model unavailable</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="169"/>
+        <location filename="../../views/city3d/widget.py" line="320"/>
         <source>服务端无建筑数据</source>
         <translation>The service has no buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="378"/>
+        <location filename="../../views/city3d/widget.py" line="605"/>
         <source>测量</source>
         <translation>Measurement</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="78"/>
+        <source>{h} m · {f} 层</source>
+        <translation>{h} m · {f} floors</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="128"/>
+        <source>本单位建筑</source>
+        <translation>The unit&apos;s buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="128"/>
+        <source>相邻建筑</source>
+        <translation>Neighbouring buildings</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="129"/>
+        <source>出入口</source>
+        <translation>Entrances</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="129"/>
+        <source>水源（图外的标注距离）</source>
+        <translation>Water sources (beyond the plan: at its edge, with the distance)</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="130"/>
+        <source>消防车登高操作场地</source>
+        <translation>Aerial-ladder staging area</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="139"/>
+        <source>总平面图 · {name}</source>
+        <translation>Site plan · {name}</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="147"/>
+        <source>由城市信息模型生成</source>
+        <translation>Generated from the city information model</translation>
+    </message>
+    <message>
+        <location filename="../../views/city3d/siteplan_view.py" line="148"/>
+        <source>测绘</source>
+        <translation>Surveyed</translation>
     </message>
 </context>
 <context>

@@ -27,7 +27,7 @@ from citymodel.wire import MAX_ROWS, encode_table
 from protocol.commands import BuildingsQuery, SurroundingsQuery
 from protocol.enums import ErrorCode
 from protocol.events import SURROUNDINGS_RESULT
-from sync_service.cim.store import load_buildings
+from sync_service.cim.store import load_buildings, revision
 from sync_service.commands.registry import CommandContext, CommandFailed, command, query
 from sync_service.db.models import Building, Incident, Resource
 from sync_service.eventlog import NewEvent
@@ -37,12 +37,15 @@ def manifest(s: Session) -> dict[str, Any]:
     counts = dict(s.execute(select(Building.tile, func.count()).group_by(Building.tile)).all())
     total = int(sum(counts.values()))
     max_id = s.scalar(select(func.max(Building.id))) or 0
-    # the version names the data set: a console's cache made from another one is not reused
-    version = hashlib.sha256(f"{total}:{max_id}:{sorted(counts.items())}".encode()).hexdigest()[:16]
+    # the version names the data set: a console's cache made from another one is not reused.
+    # The revision moves on every write (store.revision), so an edited height or key-unit flag
+    # is a new version too, not only a new count.
+    rev = revision(s)
+    version = hashlib.sha256(f"{total}:{max_id}:{sorted(counts.items())}:{rev}".encode()).hexdigest()[:16]
     # the integer codes of the town, use and structure columns (citymodel.buildings), so a
     # client needs nothing but this answer to read them
     codes = {"town": list(TOWN_CODES), "use": list(USE_CODES), "structure": list(STRUCTURE_CODES)}
-    return {"tiles": counts, "total": total, "version": version, "codes": codes}
+    return {"tiles": counts, "total": total, "version": version, "revision": rev, "codes": codes}
 
 
 def _near(s: Session, lon: float, lat: float, radius: float) -> tuple[Any, np.ndarray, np.ndarray, float, float]:

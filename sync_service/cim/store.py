@@ -4,6 +4,10 @@
 batches instead (sqlite3 executemany, PostgreSQL COPY), inside the caller's transaction.
 Footprints are stored as the model says: float32 little-endian x,y pairs relative to the 1 km
 tile's origin (EPSG:4547), outer ring only, CCW, not closed.
+
+Every write raises the buildings revision (cim_state, see migration 0003: database triggers
+count UPDATE and DELETE from anywhere; store_buildings counts its inserts), which the manifest's
+version includes: a console never keeps a cache of a city that has changed since.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import time
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from citymodel.buildings import (
@@ -28,7 +32,7 @@ from citymodel.buildings import (
 )
 from citymodel.geo import to_lonlat
 from citymodel.tiles import SERVICE_TILE_M, service_tile_ij, tile_key
-from sync_service.db.models import Building
+from sync_service.db.models import Building, CimState
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,35 @@ def _rows(table: BuildingTable, lo: int, hi: int) -> list[tuple[Any, ...]]:
         addrs, table.area[sl].astype(float).tolist(), table.key_unit[sl].tolist(), strict=True))
 
 
+def revision(session: Session) -> int:
+    """The buildings revision (0 before any write)."""
+    return int(session.scalar(select(CimState.value).where(CimState.key == "buildings")) or 0)
+
+
+def bump_revision(session: Session) -> None:
+    session.execute(update(CimState).where(CimState.key == "buildings").values(value=CimState.value + 1))
+
+
+def delete_buildings(session: Session, ids: list[int] | None = None) -> int:
+    """Delete those buildings (None: all of them); the triggers raise the revision."""
+    if ids is None:
+        return int(session.execute(delete(Building)).rowcount or 0)
+    n = 0
+    for lo in range(0, len(ids), 10_000):  # bound the IN list (SQLite's parameter limit)
+        n += int(session.execute(delete(Building).where(Building.id.in_(ids[lo:lo + 10_000]))).rowcount or 0)
+    return n
+
+
+def set_key_unit_flags(session: Session, building_ids: set[int]) -> int:
+    """buildings.key_unit true exactly for building_ids; returns how many rows changed."""
+    now = set(session.scalars(select(Building.id).where(Building.key_unit.is_(True))))
+    on, off = sorted(building_ids - now), sorted(now - building_ids)
+    for ids, flag in ((on, True), (off, False)):
+        for lo in range(0, len(ids), 10_000):
+            session.execute(update(Building).where(Building.id.in_(ids[lo:lo + 10_000])).values(key_unit=flag))
+    return len(on) + len(off)
+
+
 def store_buildings(session: Session, table: BuildingTable) -> int:
     """Insert every building of table (ids kept) within the session's transaction."""
     conn = session.connection()
@@ -82,6 +115,8 @@ def store_buildings(session: Session, table: BuildingTable) -> int:
     if dialect == "postgresql" and n:
         session.execute(select(func.setval(func.pg_get_serial_sequence("buildings", "id"),
                                            select(func.max(Building.id)).scalar_subquery())))
+    if n:
+        bump_revision(session)  # SQLite has no statement trigger for the inserts
     return n
 
 
@@ -159,6 +194,11 @@ def load_buildings(session: Session, *, tile: str | None = None, tiles: list[str
     if bbox is not None:
         x0, y0, x1, y1 = bbox
         q = q.where(Building.cx >= x0, Building.cx <= x1, Building.cy >= y0, Building.cy <= y1)
+        if tiles is None and tile is None and (x1 - x0) * (y1 - y0) <= 25 * SERVICE_TILE_M ** 2:
+            # through the tile index: cx and cy have none, a box would scan the whole table
+            (i0, i1), (j0, j1) = service_tile_ij(np.array([x0, x1]), np.array([y0, y1]))
+            q = q.where(Building.tile.in_([tile_key(i, j) for i in range(int(i0), int(i1) + 1)
+                                           for j in range(int(j0), int(j1) + 1)]))
     q = q.order_by(Building.id)
     if limit is not None:
         q = q.limit(limit)

@@ -13,7 +13,7 @@ from protocol.commands import AlertHistory, AuditQuery, ById, DeviceGet, DeviceL
 from protocol.enums import Role
 from sync_service.commands.common import scoped, wire
 from sync_service.commands.registry import CommandContext, query
-from sync_service.db.models import Alert, AuditEntry, Device, KeyUnit, Plan
+from sync_service.db.models import Alert, AuditEntry, Device, KeyUnit, Plan, SitePlan
 
 FIRE = "fire"  # key units and plans (六熟悉) are the fire brigade's data
 
@@ -96,4 +96,17 @@ def plans_for_unit(s: Session, ctx: CommandContext, args: ById) -> dict[str, Any
     ctx.check_domain(FIRE)
     unit = s.get(KeyUnit, args.id) or ctx.not_found("key unit", args.id)
     rows = s.scalars(select(Plan).where(Plan.key_unit_id == unit.id).order_by(Plan.id))
-    return {"key_unit": wire(pe.KeyUnit, unit), "items": [wire(pe.Plan, p) for p in rows]}
+    return {"key_unit": wire(pe.KeyUnit, unit), "items": [wire(pe.Plan, p) for p in rows],
+            "site_plan": site_plan_of(s, unit)}
+
+
+def site_plan_of(s: Session, unit: KeyUnit) -> dict[str, Any] | None:
+    """The unit's stored site plan (总平面图) with its source and date; one made from the CIM
+    now (not stored: this is a read) when none was stored yet; None when it has no building."""
+    from sync_service.cim.keyunits import plan_for, water_sources
+
+    row = s.get(SitePlan, unit.id)
+    if row is not None:
+        return {**row.layout, "source": row.source, "updated_ts": row.updated_ts}
+    layout = plan_for(s, unit, water_sources(s)) if unit.building_id is not None else None
+    return None if layout is None else {**layout, "source": "generated", "updated_ts": None}

@@ -279,6 +279,19 @@ class Plan(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # who commands it (灭火救援预案分级): corps 总队级, detachment 支队级, brigade 大队级, station 站级
+    level: Mapped[str] = mapped_column(String(16), default="station", server_default="station")
+    updated_ts: Mapped[float] = mapped_column(Float)
+
+
+class SitePlan(Base):
+    """A key unit's site plan (总平面图) as a layout in metres around the unit: its buildings,
+    its neighbours, water sources, entrances, the fire-engine staging area (sync_service.cim.siteplan)."""
+
+    __tablename__ = "site_plans"
+    key_unit_id: Mapped[int] = mapped_column(ForeignKey("key_units.id"), primary_key=True)
+    layout: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16), default="generated")  # generated | surveyed
     updated_ts: Mapped[float] = mapped_column(Float)
 
 
@@ -303,6 +316,16 @@ class Building(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     area_m2: Mapped[float] = mapped_column(Float)
     key_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CimState(Base):
+    """Counters of the CIM. "buildings": the revision of the buildings table, raised by every
+    write (store_buildings, and database triggers on UPDATE/DELETE of buildings, migration 0003):
+    the manifest's version includes it, so a console's cache of an edited city is never reused."""
+
+    __tablename__ = "cim_state"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 # ---- people, sessions, audit -------------------------------------------------------------------

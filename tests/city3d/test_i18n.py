@@ -32,12 +32,10 @@ def _toolbar_texts(view: Any) -> list[str]:
 
 
 def _labels(view: Any, layer: str) -> list[str]:
-    """The strings of a label layer drawn in the scene (vtkLabelPlacementMapper input)."""
-    handle = view.scene.layer(layer)
-    assert handle is not None, layer
-    hier = handle.actor.GetMapper().GetInputConnection(0, 0).GetProducer()
-    arr = hier.GetInput().GetPointData().GetAbstractArray("label")
-    return [arr.GetValue(k) for k in range(arr.GetNumberOfValues())]
+    """The strings of a label set of the scene (its LabelBoard, placed or not)."""
+    ls = view.scene.labels.sets.get(layer)
+    assert ls is not None, layer
+    return list(ls.texts)
 
 
 @pytest.fixture

@@ -193,7 +193,7 @@ def test_devices_cluster_far_and_show_one_by_one_near(view: Any, city: BuildingT
     assert view.scene.layer("device_cluster") is not None
 
 
-async def test_city_is_fetched_once_the_connection_is_up(display: None, qtbot: Any, tmp_path: Any,
+async def test_city_is_fetched_once_the_connection_is_up(display: None, qtbot: Any, qapp: Any, tmp_path: Any,
                                                         monkeypatch: Any) -> None:
     """The view is built before the login completes: its first fetch finds the console offline.
     It must not stay empty: when the connection comes up it asks again and opens the city."""
@@ -209,9 +209,10 @@ async def test_city_is_fetched_once_the_connection_is_up(display: None, qtbot: A
     v = create_city_view(store, sink)
     qtbot.addWidget(v)
 
-    async def settle() -> None:
-        while v._tasks:
-            await asyncio.gather(*list(v._tasks))
+    async def settle() -> None:  # the cache worker, the fetch and the sliced build
+        while v.busy:
+            qapp.processEvents()
+            await asyncio.sleep(0.01)
 
     await settle()
     assert v.scene is None

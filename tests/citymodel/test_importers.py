@@ -3,7 +3,10 @@ GeoJSON, Shapefile, CityJSON, including broken geometry and broken files."""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -74,7 +77,8 @@ def test_broken_geojson_is_repaired_or_rejected_with_a_report() -> None:
     assert rep.rejected["outside_city"] == 1
     assert rep.rejected["no_height"] == 1
     assert rep.rejected["bad_coordinates"] == 1
-    assert rep.rejected["no_geometry"] == 3
+    assert rep.rejected["no_geometry"] == 2
+    assert rep.rejected["bad_geometry"] == 1  # coordinates "oops"
     assert sum(rep.rejected.values()) + len(t) == rep.read
     assert 8 in t.floors.tolist()  # absurd height replaced by 8 floors x 3 m
     assert 24.0 in t.height.tolist()
@@ -130,3 +134,103 @@ def test_cityjson_footprint_from_solids() -> None:
     assert t.area[1] == pytest.approx(225.0, rel=1e-3)
     assert t.use[0] == USE_INDEX["office"]
     _valid_ccw(t)
+
+
+def test_cgcs2000_lonlat_with_key_units() -> None:
+    """CGCS2000 geographic (EPSG:4490) named by the file's crs member lands where the same
+    coordinates in WGS84 do (the datums agree to centimetres); 重点单位 sets key_unit and names
+    the unit, 否 does not."""
+    t, rep = import_file(FIX / "cgcs2000.geojson")
+    assert rep.rejected == {}
+    assert t.id.tolist() == [201, 202, 203]
+    assert t.key_unit.tolist() == [True, False, True]
+    assert rep.key_units == {201: {"name": "东莞市南城鸿福购物中心", "category": "商场市场"},
+                             203: {"name": "", "category": "学校"}}
+    assert t.height[0] == pytest.approx(62.0)
+    assert t.floors[0] == 18
+    assert t.address_of(0) == "南城街道鸿福路88号"
+    wgs, _ = import_file(FIX / "cgcs2000.geojson", src_crs="EPSG:4326")
+    np.testing.assert_allclose(t.cx, wgs.cx, atol=0.1)
+    np.testing.assert_allclose(t.cy, wgs.cy, atol=0.1)
+    data = json.loads((FIX / "cgcs2000.geojson").read_text())
+    lon0 = min(p[0] for p in data["features"][0]["geometry"]["coordinates"][0])
+    assert float(t.lon[0]) == pytest.approx(lon0 + 0.0003, abs=2e-5)  # centroid of a 3 x D wide box
+
+
+def test_malformed_features_are_reported_not_raised() -> None:
+    t, rep = import_file(FIX / "malformed.geojson")
+    assert rep.read == 10
+    assert rep.rejected["not_a_feature"] == 4  # a string, a number, null, a list
+    assert rep.rejected["bad_geometry"] == 3
+    assert rep.rejected["no_geometry"] == 1  # geometry "Polygon", a string
+    assert len(t) == 2
+    assert t.id.tolist() == [1, 2]  # a boolean id and a 70-bit id are not kept
+    assert sum(rep.rejected.values()) + len(t) == rep.read
+    c, crep = import_file(FIX / "malformed.city.json")
+    assert len(c) == 2  # the two good buildings of the fixture
+    assert crep.rejected["bad_geometry"] == 5
+    assert any("not an object" in m for m in crep.messages)
+
+
+def _mutate_json(node: Any, rnd: random.Random) -> Any:
+    """The same document with one node somewhere replaced by a value of another kind."""
+    junk = ["x", 7, -1, 1e308, None, True, [], {}, [[1, 2]], {"type": "Polygon"}, 2**80, "NaN"]
+    if isinstance(node, dict) and node and rnd.random() < 0.85:
+        k = rnd.choice(list(node))
+        return {**node, k: _mutate_json(node[k], rnd)}
+    if isinstance(node, list) and node and rnd.random() < 0.85:
+        i = rnd.randrange(len(node))
+        return node[:i] + [_mutate_json(node[i], rnd)] + node[i + 1:]
+    return rnd.choice(junk)
+
+
+def _check_import(path: Path) -> None:
+    try:
+        t, rep = import_file(path)
+    except ImportFailed:
+        return
+    assert len(t) == rep.imported
+    assert len(t) + sum(rep.rejected.values()) == rep.read
+    assert len(np.unique(t.id)) == len(t)
+    assert np.isfinite(t.cx).all()
+    assert np.isfinite(t.height).all()
+    assert (t.height > 0).all()
+
+
+@pytest.mark.parametrize("name", ["good.geojson", "broken.geojson", "cgcs2000.geojson", "buildings.city.json"])
+def test_fuzzed_json_never_raises_anything_but_import_failed(name: str, tmp_path: Path) -> None:
+    rnd = random.Random(name)
+    text = (FIX / name).read_text()
+    doc = json.loads(text)
+    target = tmp_path / name
+    for k in range(60):
+        if k % 3 == 0:  # cut anywhere: mostly not JSON any more
+            target.write_text(text[: rnd.randrange(len(text))])
+        elif k % 3 == 1:  # structurally wrong values deep inside
+            d = doc
+            for _ in range(rnd.randint(1, 4)):
+                d = _mutate_json(d, rnd)
+            target.write_text(json.dumps(d, ensure_ascii=False))
+        else:  # bytes flipped
+            raw = bytearray(text.encode())
+            for _ in range(rnd.randint(1, 8)):
+                raw[rnd.randrange(len(raw))] = rnd.randrange(256)
+            target.write_bytes(bytes(raw))
+        _check_import(target)
+
+
+def test_fuzzed_shapefiles_never_raise_anything_but_import_failed(tmp_path: Path) -> None:
+    rnd = random.Random(4547)
+    parts = {ext: (FIX / f"footprints.{ext}").read_bytes() for ext in ("shp", "shx", "dbf", "prj")}
+    for k in range(60):
+        ext = ("shp", "shx", "dbf")[k % 3]
+        for e, data in parts.items():
+            (tmp_path / f"f.{e}").write_bytes(data)
+        raw = bytearray(parts[ext])
+        if k % 2:
+            raw = raw[: rnd.randrange(len(raw))]
+        else:
+            for _ in range(rnd.randint(1, 12)):
+                raw[rnd.randrange(len(raw))] = rnd.randrange(256)
+        (tmp_path / f"f.{ext}").write_bytes(bytes(raw))
+        _check_import(tmp_path / "f.shp")

@@ -122,3 +122,40 @@ def test_service_tiles_are_1km(city: BuildingTable) -> None:
     i, j = (int(v) for v in keys[0].split("_"))
     assert i * 1000 <= city.cx[0] < (i + 1) * 1000
     assert j * 1000 <= city.cy[0] < (j + 1) * 1000
+
+
+def test_prisms_are_wound_outward_so_back_faces_can_be_culled() -> None:
+    """The view culls back faces (a third of a street-level frame): every roof faces up and
+    every wall away from its prism, at every level of detail. L0: a point just behind a wall is
+    inside its footprint; merged cells and tall-building boxes are convex: their centre (the
+    building's centroid lies in its box) is behind every wall."""
+    import shapely
+
+    from citymodel.generator import generate_city
+    from citymodel.tiles import LOD_BLOCKS, LOD_DISTRICT, LOD_FULL, lod_mesh
+
+    city = generate_city(3, 4000)
+    rows = np.arange(len(city))
+    polys = shapely.polygons([shapely.linearrings(city.footprint(i)) for i in rows])
+    origin = (float(np.floor(np.median(city.cx))), float(np.floor(np.median(city.cy))))  # float32 keeps cm
+    for lod in (LOD_FULL, LOD_BLOCKS, LOD_DISTRICT):
+        mesh, cells = lod_mesh(city, rows, lod, origin)
+        p3 = mesh.points.astype(float)[mesh.tris] + (origin[0], origin[1], 0.0)
+        n = np.cross(p3[:, 1] - p3[:, 0], p3[:, 2] - p3[:, 0])
+        size = np.linalg.norm(n, axis=1)
+        ok = size > 1e-6
+        roof = ok & (np.abs(n[:, 2]) > 0.5 * size)
+        wall = ok & ~roof
+        assert (n[roof, 2] > 0).all(), lod
+        mid = p3[wall].mean(axis=1)[:, :2]
+        nrm = n[wall][:, :2] / np.linalg.norm(n[wall][:, :2], axis=1)[:, None]
+        owner = mesh.row[wall]
+        if lod == LOD_FULL:
+            behind = mid - nrm * 0.05
+            inside = shapely.contains_xy(polys[owner], behind[:, 0], behind[:, 1])
+            assert inside.mean() > 0.999, (lod, inside.mean())
+        else:
+            cell = mesh.cell_of_tri[wall]
+            centre = np.where((owner >= 0)[:, None], np.column_stack((city.cx[owner], city.cy[owner])),
+                              np.column_stack((cells.x[np.maximum(cell, 0)], cells.y[np.maximum(cell, 0)])))
+            assert (np.einsum("ij,ij->i", mid - centre, nrm) > 0).all(), lod

@@ -91,6 +91,8 @@ def test_seeded_cache_opens_in_the_operations_halls_3d_view(city: BuildingTable,
     tick(qapp, 2)
     (view,) = win.findChildren(CityView)
     try:
+        # the cache is read and the scene prepared in a worker thread, then built in slices
+        qtbot.waitUntil(lambda: not view.loading, timeout=20_000)
         assert view.scene is not None
         assert len(view.scene.table) == N
         assert view.status.text() == f"{N:,} 栋建筑"  # not "loading the city"

@@ -4,10 +4,11 @@ through pick())."""
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 from citymodel.buildings import STRUCTURES, USES
 from citymodel.towns import TOWNS_BY_CODE
@@ -50,10 +51,50 @@ def _health(code: str) -> str:
     return names.get(code, code)
 
 
+PLAN_LEVELS = {"corps": QT_TRANSLATE_NOOP("CityView", "总队级"), "detachment": QT_TRANSLATE_NOOP("CityView", "支队级"),
+               "brigade": QT_TRANSLATE_NOOP("CityView", "大队级"), "station": QT_TRANSLATE_NOOP("CityView", "站级")}
+SITE_PLAN_PX = 280  # the site plan's width in the card (a click opens it large)
+
+
+def swatch(rgb: tuple[int, int, int]) -> str:
+    """A colour square with a thin grey border (CityPanel draws swatch: images), readable on a
+    dark and a light panel alike."""
+    return f"<img src='swatch:{rgb[0]:02x}{rgb[1]:02x}{rgb[2]:02x}' width='12' height='12'>"
+
+
+def _date(ts: Any) -> str:
+    return time.strftime("%Y-%m-%d", time.localtime(float(ts))) if ts else "—"
+
+
+def _unit_plans(unit: dict[str, Any], plans: dict[str, Any] | None) -> list[str]:
+    """The unit's plans (title, level, updated) and its site plan, or that they are loading."""
+    if plans is None:
+        return [_head(translate("CityView", "预案")) + _dim(translate("CityView", "查询中…"))]
+    items = plans.get("items", [])
+    h = [_head(translate("CityView", "预案 ({n})").format(n=len(items)))]
+    for pl in items:
+        level = translate("CityView", PLAN_LEVELS.get(str(pl.get("level")), PLAN_LEVELS["station"]))
+        h.append(f"<div>{escape(pl.get('title', ''))} · {escape(level)} · "
+                 + escape(translate("CityView", "更新 {date}").format(date=_date(pl.get("updated_ts"))))
+                 + f" · v{int(pl.get('version', 1))}</div>")
+    if not items:
+        h.append(_dim(translate("CityView", "无")))
+    h.append(_head(translate("CityView", "总平面图")))
+    if plans.get("site_plan"):
+        uid = int(unit["id"])
+        h.append(f"<a href='siteplan:{uid}'><img src='siteplan:{uid}' width='{SITE_PLAN_PX}' "
+                 f"height='{SITE_PLAN_PX}'></a>"
+                 + _dim(translate("CityView", "点击放大")))
+    else:
+        h.append(_dim(translate("CityView", "无（单位未关联建筑）")))
+    return h
+
+
 def building_card(rec: dict[str, Any], alerts: list[Alert], devices: list[dict[str, Any]] | None,
-                  key_units: list[dict[str, Any]] | None) -> str:
-    """The picked building: attributes, alerts on it, devices in it, its key-unit record.
-    devices / key_units None = still loading (or not allowed for this role)."""
+                  key_units: list[dict[str, Any]] | None, plans: dict[int, dict[str, Any] | None] | None = None) -> str:
+    """The picked building: attributes, alerts on it, devices in it, its key-unit record with
+    its plans and site plan. devices / key_units None = still loading (or not allowed for this
+    role); plans: plans.for_unit answers by unit id (None = loading)."""
     key = translate("CityView", " · 重点单位") if rec.get("key_unit") else ""
     title = translate("CityView", "建筑 #{id}").format(id=rec["id"])
     h = [f"<h3>{escape(title + key)}</h3><table>"]
@@ -82,11 +123,12 @@ def building_card(rec: dict[str, Any], alerts: list[Alert], devices: list[dict[s
     if key_units:
         for k in key_units:
             h.append(_head(translate("CityView", "重点单位：{name}").format(name=k["name"])) + "<table>"
-                     + _row(translate("CityView", "类别"), k.get("category", ""))
-                     + _row(translate("CityView", "地址"), k.get("address", ""))
-                     + _row(translate("CityView", "联系人"), k.get("contact", ""))
-                     + _row(translate("CityView", "重点部位"), "、".join(k.get("key_parts", [])))
+                     + _row(translate("CityView", "类别"), k.get("category", "") or "—")
+                     + _row(translate("CityView", "地址"), k.get("address", "") or "—")
+                     + _row(translate("CityView", "联系人"), k.get("contact", "") or "—")
+                     + _row(translate("CityView", "重点部位"), "、".join(k.get("key_parts", [])) or "—")
                      + "</table>")
+            h += _unit_plans(k, (plans or {}).get(int(k["id"])))
     return "".join(h)
 
 
@@ -123,15 +165,18 @@ def surroundings_card(res: dict[str, Any]) -> str:
 
 
 def legend_card(mode_name: str, colours: list[tuple[str, tuple[int, int, int]]],
-                layers: list[tuple[str, tuple[int, int, int]]]) -> str:
-    """What the colours and symbols mean: the building colours of the current mode and the
-    overlay layers (shown while nothing is picked)."""
-    def swatch(rgb: tuple[int, int, int]) -> str:
-        return f"<span style='color:rgb({rgb[0]},{rgb[1]},{rgb[2]})'>■</span>"
-
+                layers: list[tuple[str, tuple[int, int, int]]],
+                device_types: list[tuple[str, tuple[int, int, int]]] | None = None) -> str:
+    """What the colours and symbols mean: the building colours of the current mode, the
+    overlay layers and the IoT device types shown (shown while nothing is picked)."""
     h = [_head(translate("CityView", "图例")), f"<div style='color:#9ab'>{escape(mode_name)}</div>"]
     h += [f"<div>{swatch(rgb)} {escape(label)}</div>" for label, rgb in colours]
     h.append(_head(translate("CityView", "图层")))
     h += [f"<div>{swatch(rgb)} {escape(label)}</div>" for label, rgb in layers]
+    if device_types:  # 14 types: two columns, so the legend fits a wall panel without scrolling
+        h.append(_head(translate("CityView", "物联设备（按类型）")) + "<table cellspacing='0' cellpadding='1'>")
+        cells = [f"<td>{swatch(rgb)} {escape(label)}</td>" for label, rgb in device_types]
+        h += ["<tr>" + "".join(cells[k:k + 2]) + "</tr>" for k in range(0, len(cells), 2)]
+        h.append("</table>")
     h.append(_dim(translate("CityView", "点击建筑查看详情")))
     return "".join(h)

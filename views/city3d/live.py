@@ -16,11 +16,21 @@ from citymodel.geo import to_city_xy, to_lonlat
 from citymodel.towns import TOWNS_BY_CODE
 from protocol.enums import AlertState, IncidentState
 from views.city3d.colors import SURROUND_RGB
-from views.city3d.overlays import STYLES, label_layer, lonlat_points, point_layer, resources_overlay
+from views.city3d.overlays import (
+    STYLES,
+    device_rgb,
+    label_layer,
+    lonlat_points,
+    point_layer,
+    resources_overlay,
+)
 from views.city3d.scene import CityScene
 from widgets.common import pick
 
 DEVICE_ZOOM_M = 4000.0  # closer than this the devices are drawn one by one
+CLUSTER_MARKER_PX = 8.0
+CLUSTER_STEP_PX = 10.0  # cluster markers of one town, one type each, this far apart on screen
+CLUSTER_TYPES = 6  # a town's cluster shows its most numerous types (the Layers menu picks others)
 ACTIVE_ALERT = {AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED}
 ACTIVE_INCIDENT = {IncidentState.OPEN, IncidentState.ACTIVE, IncidentState.CONTAINED}
 
@@ -39,8 +49,8 @@ def alert_levels(store: StateStore) -> dict[int, int]:
     return out
 
 
-def draw_resources(scene: CityScene, store: StateStore, visible: dict[str, bool]) -> dict[str, int]:
-    return resources_overlay(scene, list(store.resources.values()), visible)
+def draw_resources(scene: CityScene, store: StateStore, visible: dict[str, bool], near: bool = True) -> dict[str, int]:
+    return resources_overlay(scene, list(store.resources.values()), visible, near)
 
 
 def draw_key_units(scene: CityScene, units: list[dict[str, Any]], visible: bool) -> int:
@@ -74,37 +84,58 @@ def draw_incidents(scene: CityScene, store: StateStore, visible: bool) -> int:
             texts.append(QCoreApplication.translate("CityView", "事件 {title}").format(title=inc.title))
     arr = np.asarray(pts, float).reshape(-1, 3)
     point_layer(scene, "incident", arr, STYLES["incident"].rgb, STYLES["incident"].size)
-    label_layer(scene, "incident_labels", arr, texts, size=15, rgb=(1.0, 0.6, 0.95),
-                priority=np.full(len(texts), 100))
+    label_layer(scene, "incident_labels", arr, texts, kind="incident", size=15, rgb=(1.0, 0.6, 0.95))
     return len(pts)
 
 
-def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool) -> int:
-    """IoT devices clustered per town (the store's device statistics): one marker and a count
-    label per town, sized by count, coloured by the dominant domain."""
-    totals: dict[str, int] = defaultdict(int)
-    by_domain: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+def type_names(store: StateStore) -> dict[str, str]:
+    """Device type code -> its name in the UI language (the store's catalogue)."""
+    return {c: pick(t.name_zh, t.name_en) for c, t in store.device_types.items()}
+
+
+def draw_device_clusters(scene: CityScene, store: StateStore, visible: bool, types: set[str] | None = None,
+                         px_m: float = 50.0) -> int:
+    """IoT devices clustered per town when zoomed out (the store's device statistics), split by
+    type: one marker per type present, in the type's colour, side by side around the town's
+    centre (px_m: metres per pixel there, so they sit about a marker apart at any zoom), and a
+    label with the count of the visible types (named when it is one type). At most
+    CLUSTER_TYPES markers per town, its most numerous types, in a row. types: the type codes
+    shown (None: all). Returns the markers drawn."""
+    by_type: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for s in store.device_stats.values() if visible else []:
-        totals[s.town] += s.total
-        by_domain[s.town][s.domain] += s.total
-    towns = [t for t in totals if t in TOWNS_BY_CODE and t in store.towns]
+        if types is None or s.device_type in types:
+            by_type[s.town][s.device_type] += s.total
+    towns = [t for t in by_type if t in TOWNS_BY_CODE and t in store.towns and sum(by_type[t].values())]
     if not towns:
         scene.clear_layer("device_cluster")
         scene.clear_layer("device_cluster_labels")
         return 0
-    lon = np.array([store.towns[t].lon for t in towns])
-    lat = np.array([store.towns[t].lat for t in towns])
-    pts = lonlat_points(scene, lon, lat, STYLES["device_cluster"].lift)
-    pts[:, 1] -= 1500.0  # below the town name, not on it (separate label sets do not negotiate)
-    from views.city3d.overlays import DOMAIN_RGB
-
-    rgb = np.array([DOMAIN_RGB.get(max(by_domain[t], key=by_domain[t].get), STYLES["device"].rgb) for t in towns],
-                   np.uint8)
-    point_layer(scene, "device_cluster", pts, rgb, STYLES["device_cluster"].size)
-    texts = [QCoreApplication.translate("CityView", "设备 {n}").format(n=f"{totals[t]:,}") for t in towns]
-    label_layer(scene, "device_cluster_labels", pts + (0, 0, 40.0), texts, size=13,
-                rgb=(0.7, 1.0, 0.8), priority=np.array([totals[t] for t in towns]))
-    return len(towns)
+    centre = lonlat_points(scene, np.array([store.towns[t].lon for t in towns]),
+                           np.array([store.towns[t].lat for t in towns]), STYLES["device_cluster"].lift)
+    pts, rgb = [], []
+    step = px_m * CLUSTER_STEP_PX
+    for c, t in zip(centre, towns, strict=True):
+        kinds = sorted(by_type[t], key=lambda code: (-by_type[t][code], code))[:CLUSTER_TYPES]
+        for i, code in enumerate(kinds):  # a row of markers under the town's centre, biggest first
+            pts.append(c + ((i - (len(kinds) - 1) / 2) * step, -1.5 * step, 0.0))
+            rgb.append(device_rgb(code))
+    point_layer(scene, "device_cluster", np.array(pts), np.array(rgb, np.uint8), CLUSTER_MARKER_PX)
+    # no town or cluster label on a cluster's markers (the rescue layers' labels may cover them)
+    scene.labels.keep_clear_of("device_cluster", np.array(pts), CLUSTER_MARKER_PX, below="station")
+    names = type_names(store)
+    texts, counts, ends = [], [], []
+    for c, t in zip(centre, towns, strict=True):
+        ends.append(c + ((min(len(by_type[t]), CLUSTER_TYPES) - 1) / 2 * step + 0.5 * step, -1.5 * step, 0.0))
+        n = sum(by_type[t].values())
+        only = next(iter(by_type[t])) if len(by_type[t]) == 1 else None
+        texts.append(QCoreApplication.translate("CityView", "{type} {n}").format(type=names.get(only, only), n=f"{n:,}")
+                     if only and types is not None else
+                     QCoreApplication.translate("CityView", "设备 {n}").format(n=f"{n:,}"))
+        counts.append(n)
+    # the label beside the row (its anchor the row's right end), else below or left of it
+    label_layer(scene, "device_cluster_labels", np.array(ends), texts, kind="cluster", size=13, rgb=(0.7, 1.0, 0.8),
+                priority=99 * np.array(counts) / max(counts), side="right")
+    return len(pts)
 
 
 def town_in_view(cam: dict[str, float]) -> str | None:
@@ -115,16 +146,16 @@ def town_in_view(cam: dict[str, float]) -> str | None:
     return town_at(float(lon), float(lat))
 
 
-def draw_devices(scene: CityScene, devices: list[dict[str, Any]], visible: bool) -> int:
-    """Individual IoT devices (devices.list items), coloured by their bureau (domain)."""
-    from views.city3d.overlays import DOMAIN_RGB
-
-    items = [d for d in devices if d.get("lon") is not None] if visible else []
+def draw_devices(scene: CityScene, devices: list[dict[str, Any]], visible: bool,
+                 types: set[str] | None = None) -> int:
+    """Individual IoT devices (devices.list items) of the shown types, coloured by type."""
+    items = [d for d in devices if d.get("lon") is not None and (types is None or d.get("device_type") in types)] \
+        if visible else []
     if not items:
         scene.clear_layer("device")
         return 0
     pts = lonlat_points(scene, np.array([d["lon"] for d in items]), np.array([d["lat"] for d in items]), 4.0)
-    rgb = np.array([DOMAIN_RGB.get(str(d.get("domain")), STYLES["device"].rgb) for d in items], np.uint8)
+    rgb = np.array([device_rgb(str(d.get("device_type", ""))) for d in items], np.uint8)
     point_layer(scene, "device", pts, rgb, STYLES["device"].size)
     return len(items)
 
@@ -171,7 +202,7 @@ def draw_surroundings(scene: CityScene, res: dict[str, Any]) -> None:
     ring.points += c
     edges = pv.PolyData(ring.points, lines=np.r_[len(ring.points) + 1, np.arange(len(ring.points)), 0])
     scene.set_layer("surround_ring", scene.pl.add_mesh(edges, color=SURROUND_RGB, line_width=3, lighting=False,
-                                                       reset_camera=False, pickable=False, name="surround-ring"))
+                                                       reset_camera=False, render=False, pickable=False, name="surround-ring"))
     ends, texts, segs = [], [], []
     for key, n in (("fire_stations", 3), ("water_sources", 3)):
         for r in res.get(key, [])[:n]:
@@ -183,9 +214,9 @@ def draw_surroundings(scene: CityScene, res: dict[str, Any]) -> None:
         pts = np.array([q for s in segs for q in s])
         lines = np.hstack([[2, 2 * i, 2 * i + 1] for i in range(len(segs))])
         scene.set_layer("surround_lines", scene.pl.add_mesh(pv.PolyData(pts, lines=lines), color=(255, 255, 255),
-                                                            line_width=2, lighting=False, reset_camera=False,
+                                                            line_width=2, lighting=False, reset_camera=False, render=False,
                                                             pickable=False, name="surround-lines"))
-        label_layer(scene, "surround_labels", np.array(ends), texts, size=14, rgb=(1.0, 1.0, 1.0))
+        label_layer(scene, "surround_labels", np.array(ends), texts, kind="surround", size=14, rgb=(1.0, 1.0, 1.0))
     else:
         scene.clear_layer("surround_lines")
         scene.clear_layer("surround_labels")

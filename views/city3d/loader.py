@@ -115,6 +115,9 @@ class CityLoader:
             self.latest_file.write_text(json.dumps({"version": version}))
         except OSError as exc:  # a full disk must not stop the view; next time it refetches
             log.warning("could not write the city cache: %s", exc)
+            return
+        for p in self.cache.prune(keep=version):
+            log.info("deleted the old city cache %s", p.name)
 
 
 def batch_tiles(counts: dict[str, int]) -> list[list[str]]:

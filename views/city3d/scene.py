@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,6 @@ from citymodel.buildings import BuildingTable
 from citymodel.tiles import (
     LOD_DISTRICT,
     LOD_FULL,
-    TILE_M,
     MeshArrays,
     TileIndex,
     building_mesh,
@@ -32,9 +32,18 @@ from citymodel.tiles import (
     tiles_in_frustum,
 )
 from views.city3d.colors import LEVEL_RGB, SELECTED_RGB, building_colors
+from views.city3d.labels import LabelBoard
 
 MAX_TILE_ACTORS = 96  # per-tile actors kept (hidden ones are dropped first when over)
-BACKGROUND = (0.05, 0.07, 0.11)
+# The 3D view follows the UI theme: a dark night-blue city on the video wall, a pale one on
+# the light theme's white panels (the building colours read on both). The background is the
+# ground's colour: a ground plane was one more full-screen pass per frame (~13 ms in llvmpipe at
+# 1600x1050) for a horizon that the views, all looking down at 30-90 degrees, never show.
+THEMES: dict[str, dict[str, tuple[float, float, float]]] = {
+    "dark": {"background": (0.09, 0.11, 0.15)},
+    "light": {"background": (0.80, 0.84, 0.88)},
+}
+BACKGROUND = THEMES["dark"]["background"]
 
 
 def configure_pyvista() -> None:
@@ -44,39 +53,156 @@ def configure_pyvista() -> None:
     pv.global_theme.multi_samples = 0
 
 
-def _polydata(mesh: MeshArrays, rgb: np.ndarray) -> pv.PolyData:
-    pd = pv.PolyData.from_regular_faces(mesh.points, mesh.tris)
-    pd.cell_data["rgb"] = rgb
+# The sun: one directional light from the south-west, high. Its shading is baked into the
+# buildings' colours (face_shade): the city is drawn unlit, which takes ~40 % off a street-level
+# frame in llvmpipe (fragment-bound there: no lighting nor normals per fragment).
+SUN = np.array([-0.4, -0.6, 1.0]) / float(np.linalg.norm((-0.4, -0.6, 1.0)))
+SUN_INTENSITY, AMBIENT, DIFFUSE = 0.85, 0.35, 0.75
+
+
+def face_shade(mesh: MeshArrays) -> np.ndarray:
+    """Brightness per triangle under the sun (ambient + diffuse), as VTK's lit flat shading."""
+    p = mesh.points.astype(np.float64)
+    n = np.cross(p[mesh.tris[:, 1]] - p[mesh.tris[:, 0]], p[mesh.tris[:, 2]] - p[mesh.tris[:, 0]])
+    n /= np.maximum(np.linalg.norm(n, axis=1), 1e-12)[:, None]
+    return (AMBIENT + DIFFUSE * SUN_INTENSITY * np.clip(n @ SUN, 0.0, None)).astype(np.float32)
+
+
+def _polydata(mesh: MeshArrays, rgb: np.ndarray, shaded: bool = True) -> pv.PolyData:
+    """Each triangle with vertices of its own carrying its colour (shaded: times its sun
+    brightness). Colours on points cost nothing per fragment, where cell colours are a texture
+    lookup per fragment in VTK's shader."""
+    n = mesh.n_tris
+    pd = pv.PolyData.from_regular_faces(mesh.points[mesh.tris.ravel()], np.arange(3 * n).reshape(n, 3))
+    pd.point_data["rgb"] = _vertex_rgb(mesh, rgb, shaded)
     return pd
 
 
-class CityScene:
-    """The city in a plotter. Coordinates given to and returned by methods are EPSG:4547."""
+def _vertex_rgb(mesh: MeshArrays, rgb: np.ndarray, shaded: bool = True) -> np.ndarray:
+    col = np.asarray(rgb, np.float32).reshape(-1, 3)
+    if shaded:
+        col = col * face_shade(mesh)[:, None]
+    return np.repeat(np.clip(col, 0, 255).astype(np.uint8), 3, axis=0)
 
-    def __init__(self, plotter: pv.BasePlotter, table: BuildingTable, colour_mode: str = "height") -> None:
+
+@dataclass
+class ScenePrep:
+    """Everything the scene needs that is plain numpy (tile index, colours, the super-tile
+    meshes): made by prepare_scene in any thread, so a 1.7 M-building city is readied off the
+    Qt thread (~1 s) and only its ~55 actors are added on it."""
+
+    table: BuildingTable
+    colour_mode: str
+    index: TileIndex
+    super_id: np.ndarray
+    super_tiles: list[np.ndarray]
+    origin: tuple[float, float]
+    colors: np.ndarray
+    super_meshes: list[tuple[MeshArrays, Any, np.ndarray]]  # (mesh, merged cells, rgb per triangle)
+
+
+def mesh_rgb(table: BuildingTable, colors: np.ndarray, mesh: MeshArrays, cells: Any) -> np.ndarray:
+    """Colour per triangle: the building's, or a merged cell's area-weighted mean."""
+    rgb = np.empty((mesh.n_tris, 3), np.uint8)
+    b = mesh.row >= 0
+    rgb[b] = colors[mesh.row[b]]
+    if cells is not None and (~b).any():
+        a = table.area[cells.members].astype(float)
+        first = cells.member_start[:-1]
+        wsum = np.add.reduceat(a, first)
+        cc = np.column_stack([np.add.reduceat(a * colors[cells.members, k], first) / wsum for k in range(3)])
+        rgb[~b] = cc[mesh.cell_of_tri[~b]].astype(np.uint8)
+    return rgb
+
+
+def scene_origin(table: BuildingTable) -> tuple[float, float]:
+    """The local frame's origin: the km corner below the median building (float32 vertices then
+    keep centimetres across the city)."""
+    cx = float(np.median(table.cx)) if len(table) else 0.0
+    cy = float(np.median(table.cy)) if len(table) else 0.0
+    return math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0
+
+
+def overview_camera(table: BuildingTable, aspect: float, view_angle: float) -> tuple[float, float, float, float, float]:
+    """(x, y, dist, azimuth, elevation) that shows the whole city: its width against the
+    horizontal field, its depth (seen at the elevation, so foreshortened) against the vertical."""
+    x0, x1 = np.percentile(table.cx, [0.2, 99.8])
+    y0, y1 = np.percentile(table.cy, [0.2, 99.8])
+    half_fov = math.tan(math.radians(view_angle / 2))
+    el = 62.0
+    need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
+    return float(x0 + x1) / 2, float(y0 + y1) / 2, need / (2 * half_fov) * 1.25, 0.0, el
+
+
+def prepare_scene(table: BuildingTable, colour_mode: str = "height") -> ScenePrep:
+    index = TileIndex.build(table)
+    super_id = index.super_of()
+    n_super = int(super_id.max()) + 1 if len(index) else 0
+    super_tiles = [np.flatnonzero(super_id == s) for s in range(n_super)]
+    origin = scene_origin(table)
+    colors = building_colors(table, colour_mode)
+    meshes = []
+    for s in range(n_super):
+        rows = np.concatenate([index.rows(int(k)) for k in super_tiles[s]])
+        mesh, cells = lod_mesh(table, rows, LOD_DISTRICT, origin)
+        meshes.append((mesh, cells, mesh_rgb(table, colors, mesh, cells)))
+    return ScenePrep(table, colour_mode, index, super_id, super_tiles, origin, colors, meshes)
+
+
+class CityScene:
+    """The city in a plotter. Coordinates given to and returned by methods are EPSG:4547.
+
+    CityScene(plotter, table) builds everything at once. CityScene(plotter, prep, deferred=True)
+    adds nothing yet: build_step(n) adds n super-tile actors per call (the widget calls it once
+    per event-loop turn, so the hall keeps painting) until it returns True; meanwhile the scene
+    draws what it has."""
+
+    def __init__(self, plotter: pv.BasePlotter, table: BuildingTable | ScenePrep, colour_mode: str = "height",
+                 *, deferred: bool = False) -> None:
+        prep = table if isinstance(table, ScenePrep) else prepare_scene(table, colour_mode)
         self.pl = plotter
-        self.table = table
-        self.index = TileIndex.build(table)
-        self.super_id = self.index.super_of()
-        self.n_super = int(self.super_id.max()) + 1 if len(self.index) else 0
-        self.super_tiles = [np.flatnonzero(self.super_id == s) for s in range(self.n_super)]
-        cx = float(np.median(table.cx)) if len(table) else 0.0
-        cy = float(np.median(table.cy)) if len(table) else 0.0
-        self.origin = (math.floor(cx / 1000.0) * 1000.0, math.floor(cy / 1000.0) * 1000.0)
-        self.colour_mode = colour_mode
-        self.colors = building_colors(table, colour_mode)
+        self.table = prep.table
+        self.index = prep.index
+        self.super_id = prep.super_id
+        self.n_super = len(prep.super_tiles)
+        self.super_tiles = prep.super_tiles
+        self.origin = prep.origin
+        self.colour_mode = self._prep_mode = prep.colour_mode
+        self.colors = prep.colors
+        self.theme = "dark"
         self.lod = np.full(len(self.index), -2, np.int8)
         self._super_actors: dict[int, Any] = {}
         self._super_meshes: dict[int, tuple[MeshArrays, Any]] = {}
+        self._pending = list(prep.super_meshes)  # (mesh, cells, rgb) still to add, in super-tile order
         self._tile_actors: OrderedDict[tuple[int, int], tuple[Any, MeshArrays, Any]] = OrderedDict()
         self._layers: dict[str, Any] = {}
         self.auto_lod = True
         self.stats = {"actors_visible": 0, "triangles_visible": 0}
-        plotter.set_background(BACKGROUND)
+        plotter.set_background(THEMES[self.theme]["background"])
         self._setup_lights()
-        self._build_super_tiles()
-        self._build_ground()
         plotter.renderer.AddObserver("StartEvent", self._on_renderer_start)
+        self.labels = LabelBoard(plotter.renderer)  # after the LOD observer: places on the frame's camera
+        if not deferred:
+            self.build_step(len(self._pending))
+
+    @property
+    def ready(self) -> bool:
+        """Every super-tile actor added."""
+        return len(self._super_actors) == self.n_super
+
+    def build_step(self, n: int) -> bool:
+        """Add the next n super-tile actors; True once all are there."""
+        while n > 0 and len(self._super_actors) < self.n_super:
+            s = len(self._super_actors)
+            mesh, cells, rgb = self._pending[s]
+            if self.colour_mode != self._prep_mode:  # the colour mode changed while building
+                rgb = self._mesh_rgb(mesh, cells)
+            self._super_meshes[s] = (mesh, cells)
+            self._super_actors[s] = self._add(mesh, rgb, f"super-{s}")
+            n -= 1
+        if self.ready:
+            self._pending = []
+        return self.ready
 
     # ---- coordinates ---------------------------------------------------------------------
     def local(self, x: float, y: float, z: float = 0.0) -> tuple[float, float, float]:
@@ -90,47 +216,28 @@ class CityScene:
 
     # ---- building the city ---------------------------------------------------------------
     def _setup_lights(self) -> None:
+        """The sun, for anything still drawn lit (the buildings have it baked in, face_shade)."""
         self.pl.remove_all_lights()
-        sun = pv.Light(position=(-0.4, -0.6, 1.0), focal_point=(0, 0, 0), light_type="scene light")
-        sun.intensity = 0.85
+        sun = pv.Light(position=tuple(SUN), focal_point=(0, 0, 0), light_type="scene light")
+        sun.intensity = SUN_INTENSITY
         sun.positional = False
         self.pl.add_light(sun)
 
     def _add(self, mesh: MeshArrays, rgb: np.ndarray, name: str) -> Any:
-        return self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
-                                reset_camera=False, pickable=False, smooth_shading=False, ambient=0.35, diffuse=0.75,
-                                specular=0.0)
+        actor = self.pl.add_mesh(_polydata(mesh, rgb), scalars="rgb", rgb=True, name=name, show_scalar_bar=False,
+                                 reset_camera=False, render=False, pickable=False, lighting=False)
+        # prisms are closed and wound outward (citymodel.tiles.prisms): the walls facing away
+        # are never seen, and not rasterising them is a third of a street-level frame in llvmpipe
+        actor.GetProperty().BackfaceCullingOn()
+        return actor
 
     def _mesh_rgb(self, mesh: MeshArrays, cells: Any) -> np.ndarray:
-        """Colour per triangle: the building's, or a merged cell's area-weighted mean."""
-        rgb = np.empty((mesh.n_tris, 3), np.uint8)
-        b = mesh.row >= 0
-        rgb[b] = self.colors[mesh.row[b]]
-        if cells is not None and (~b).any():
-            a = self.table.area[cells.members].astype(float)
-            first = cells.member_start[:-1]
-            wsum = np.add.reduceat(a, first)
-            cc = np.column_stack([np.add.reduceat(a * self.colors[cells.members, k], first) / wsum for k in range(3)])
-            rgb[~b] = cc[mesh.cell_of_tri[~b]].astype(np.uint8)
-        return rgb
+        return mesh_rgb(self.table, self.colors, mesh, cells)
 
-    def _build_super_tiles(self) -> None:
-        for s in range(self.n_super):
-            rows = np.concatenate([self.index.rows(int(k)) for k in self.super_tiles[s]])
-            mesh, cells = lod_mesh(self.table, rows, LOD_DISTRICT, self.origin)
-            self._super_meshes[s] = (mesh, cells)
-            self._super_actors[s] = self._add(mesh, self._mesh_rgb(mesh, cells), f"super-{s}")
-
-    def _build_ground(self) -> None:
-        if not len(self.index):
-            return
-        x0, x1 = self.index.i.min() * TILE_M, (self.index.i.max() + 1) * TILE_M
-        y0, y1 = self.index.j.min() * TILE_M, (self.index.j.max() + 1) * TILE_M
-        (lx0, ly0, _), (lx1, ly1, _) = self.local(x0, y0), self.local(x1, y1)
-        plane = pv.Plane(center=((lx0 + lx1) / 2, (ly0 + ly1) / 2, -0.5), i_size=lx1 - lx0 + 20000,
-                         j_size=ly1 - ly0 + 20000, i_resolution=1, j_resolution=1)
-        self._layers["ground"] = self.pl.add_mesh(plane, color=(0.09, 0.11, 0.15), lighting=False,
-                                                  reset_camera=False, pickable=False, name="ground")
+    def set_theme(self, theme: str) -> None:
+        """"dark" or "light": the ground (buildings keep their colours)."""
+        self.theme = theme if theme in THEMES else "dark"
+        self.pl.set_background(THEMES[self.theme]["background"])
 
     def _tile_actor(self, k: int, lod: int) -> Any:
         key = (k, lod)
@@ -184,7 +291,7 @@ class CityScene:
         self.lod = lod
         wanted: set[tuple[int, int]] = set()
         vis_super = 0
-        for s in range(self.n_super):
+        for s in self._super_actors:  # the ones added so far (all, once the scene is ready)
             ks = self.super_tiles[s]
             lk = lod[ks]
             simple = bool(np.all((lk == -1) | (lk == LOD_DISTRICT)))
@@ -197,12 +304,15 @@ class CityScene:
                         wanted.add((k, lv))
         for key in wanted:
             self._tile_actor(*key)
-        tris = sum(self._super_meshes[s][0].n_tris for s in range(self.n_super) if self._super_actors[s].GetVisibility())
+        tris = sum(self._super_meshes[s][0].n_tris for s in self._super_actors if self._super_actors[s].GetVisibility())
         for key, (actor, mesh, _) in self._tile_actors.items():
             on = key in wanted
             actor.SetVisibility(on)
             tris += mesh.n_tris if on else 0
         self.stats = {"actors_visible": vis_super + len(wanted), "triangles_visible": int(tris)}
+        # the depth range from what is shown now (there is no ground plane whose bounds would
+        # always count; set_camera ran before this frame's level of detail was chosen)
+        self.pl.renderer.ResetCameraClippingRange()
 
     # ---- colour --------------------------------------------------------------------------
     def set_colour_mode(self, mode: str) -> None:
@@ -215,16 +325,16 @@ class CityScene:
 
     def _recolour(self, actor: Any, mesh: MeshArrays, cells: Any) -> None:
         pd = actor.GetMapper().GetInput()
-        pd.cell_data["rgb"] = self._mesh_rgb(mesh, cells)
+        pd.point_data["rgb"] = _vertex_rgb(mesh, self._mesh_rgb(mesh, cells))
         pd.Modified()
 
     # ---- highlight layers (alerts, selection, surroundings) ------------------------------
     def set_highlight(self, name: str, rows: np.ndarray, rgb: np.ndarray, *, grow: float = 1.0,
                       lift: float = 0.6, markers: bool = True, marker_size: float = 14.0, lit: bool = False,
-                      marker_lift: float = 3.0) -> None:
+                      marker_lift: float = 3.0, keep_clear: bool = False) -> None:
         """An unlit layer of whole buildings (full prisms, slightly grown so it wins the depth
         test over the tile below) in the given colours, with screen-size markers on the roofs
-        so that it stays visible at the city overview."""
+        so that it stays visible at the city overview (keep_clear: no label covers those)."""
         self.clear_layer(name)
         rows = np.asarray(rows, np.int64)
         if len(rows) == 0:
@@ -239,18 +349,19 @@ class CityScene:
         mesh.points[m:, 2] += lift
         colour_of = dict(zip(rows.tolist(), range(len(rows)), strict=True))
         tri_rgb = np.asarray(rgb, np.uint8)[[colour_of[r] for r in mesh.row.tolist()]]
-        pd = _polydata(mesh, tri_rgb)
-        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=lit, show_scalar_bar=False,
-                                              ambient=0.45 if lit else 0.0, diffuse=0.7 if lit else 1.0,
-                                              reset_camera=False, pickable=False, name=f"layer-{name}")
+        pd = _polydata(mesh, tri_rgb, shaded=lit)  # lit: shaded like the city; else a flat glow
+        self._layers[name] = self.pl.add_mesh(pd, scalars="rgb", rgb=True, lighting=False, show_scalar_bar=False,
+                                              reset_camera=False, render=False, pickable=False, name=f"layer-{name}")
         if markers:
             pts = np.column_stack((t.cx[rows] - self.origin[0], t.cy[rows] - self.origin[1],
                                    t.height[rows].astype(float) + marker_lift))
             mp = pv.PolyData(pts)
             mp.point_data["rgb"] = np.asarray(rgb, np.uint8)
+            if keep_clear:  # alerting buildings: only an incident's label may cover them
+                self.labels.keep_clear_of(name, pts, marker_size, below="incident")
             self._layers[name + ":markers"] = self.pl.add_mesh(
                 mp, scalars="rgb", rgb=True, style="points", point_size=marker_size, lighting=False,
-                show_scalar_bar=False, reset_camera=False, pickable=False, name=f"layer-{name}-markers")
+                show_scalar_bar=False, reset_camera=False, render=False, pickable=False, name=f"layer-{name}-markers")
 
     def set_alerts(self, levels: dict[int, int]) -> None:
         """Buildings with active alerts glow by their highest level (building id -> 1..4)."""
@@ -259,7 +370,7 @@ class CityScene:
         ok = rows >= 0
         lv = np.fromiter(levels.values(), np.int64, len(levels))[ok]
         rgb = np.array([LEVEL_RGB.get(int(v), LEVEL_RGB[1]) for v in lv], np.uint8).reshape(-1, 3)
-        self.set_highlight("alerts", rows[ok], rgb, grow=1.06, lift=1.0, marker_size=16.0)
+        self.set_highlight("alerts", rows[ok], rgb, grow=1.06, lift=1.0, marker_size=16.0, keep_clear=True)
 
     def set_selected(self, row: int | None) -> None:
         if row is None:
@@ -269,6 +380,7 @@ class CityScene:
                            marker_size=10.0, marker_lift=8.0)
 
     def clear_layer(self, name: str) -> None:
+        self.labels.clear(name)
         for n in (name, name + ":markers"):
             actor = self._layers.pop(n, None)
             if actor is None:
@@ -316,16 +428,9 @@ class CityScene:
     def overview(self) -> None:
         if not len(self.table):
             return
-        x0, x1 = np.percentile(self.table.cx, [0.2, 99.8])
-        y0, y1 = np.percentile(self.table.cy, [0.2, 99.8])
         w, h = self.pl.window_size
         aspect = w / h if w > 0 and h > 0 else 16 / 9
-        half_fov = math.tan(math.radians(self.pl.camera.GetViewAngle() / 2))
-        # the whole city in view: its width against the horizontal field, its depth (seen at
-        # the elevation, so foreshortened) against the vertical one
-        el = 62.0
-        need = max((x1 - x0) / aspect, (y1 - y0) * math.sin(math.radians(el)))
-        self.set_camera((x0 + x1) / 2, (y0 + y1) / 2, need / (2 * half_fov) * 1.25, 0.0, el)
+        self.set_camera(*overview_camera(self.table, aspect, self.pl.camera.GetViewAngle()))
 
     def set_2d(self, on: bool) -> None:
         st = self.camera_state()
@@ -360,6 +465,7 @@ class CityScene:
         return d[0], d[1]
 
     def close(self) -> None:
+        self.labels.close()
         self._tile_actors.clear()
         self._super_actors.clear()
         self._layers.clear()

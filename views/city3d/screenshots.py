@@ -30,9 +30,16 @@ def _situation(store: Any, table: BuildingTable, centre: int) -> None:
     store.snapshot_part("towns", [{"code": t.code, "name_zh": t.info.name_zh, "name_en": t.info.name_en,
                                    "kind": t.info.kind, "population": t.info.population,
                                    "lon": t.centroid[0], "lat": t.centroid[1]} for t in load_towns()])
+    from sync_service.catalog import DEVICE_TYPES
+
+    store.snapshot_part("device_types", [
+        {"code": t.code, "domain": t.domain, "name_zh": t.name_zh, "name_en": t.name_en, "period_s": t.period_s,
+         "metrics": [{"name": m.name, "unit": m.unit, "min": m.min, "max": m.max} for m in t.metrics]}
+        for t in DEVICE_TYPES])
     store.snapshot_part("devices_stats", [
-        {"domain": d, "device_type": "x", "town": t.code, "total": 800 + 37 * i * (k + 1), "online": 700,
-         "offline": 50, "faulty": 50} for i, t in enumerate(load_towns()) for k, d in enumerate(("fire", "water"))])
+        {"domain": t.domain, "device_type": t.code, "town": town.code,
+         "total": max(1, int(100_000 * t.share * town.info.population / 11_000_000)), "online": 1, "offline": 0,
+         "faulty": 0} for t in DEVICE_TYPES for town in load_towns()])
     store.end_snapshot(1)
     x, y = float(table.cx[centre]), float(table.cy[centre])
     rng = np.random.default_rng(3)
@@ -57,13 +64,16 @@ def _situation(store: Any, table: BuildingTable, centre: int) -> None:
 
 
 class _RecordingSink:
-    """A CommandSink for the scripted screenshots: no service, every answer empty and ok."""
+    """A CommandSink for the scripted screenshots: no service; the burning building is a key
+    unit with a plan and a site plan made from the city as the service makes it; every other
+    answer empty and ok."""
 
     def __init__(self) -> None:
         import asyncio
 
         self.loop = asyncio.new_event_loop()
         self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.answers: dict[str, dict[str, Any]] = {}
 
     def _ok(self, data: dict[str, Any]) -> Any:
         from app.commandbus import CommandResult
@@ -77,7 +87,30 @@ class _RecordingSink:
         return self._ok({})
 
     def query(self, name: str, args: dict[str, Any]) -> Any:
-        return self._ok({"items": []})
+        if name == "keyunits.list" and "building_id" not in args:
+            return self._ok({"items": []})
+        return self._ok(self.answers.get(name, {"items": []}))
+
+
+def _key_unit(sink: _RecordingSink, table: BuildingTable, centre: int, store: Any) -> None:
+    """The centre building as a key unit (六熟悉), with its plan and a site plan from the CIM."""
+    from citymodel.geo import to_city_xy
+    from citymodel.siteplan import site_plan
+
+    water = []
+    for r in store.resources.values():
+        if str(r.kind) == "water_source":
+            x, y = to_city_xy(r.lon, r.lat)
+            water.append({"id": r.id, "name": r.name, "x": float(x), "y": float(y)})
+    unit = {"id": 1, "name": "东莞市南城国际金融中心", "town": "nancheng", "category": "高层公共建筑",
+            "address": "东莞市南城街道鸿福路88号", "contact": "消防安全管理人 值班电话 0769-22881234",
+            "key_parts": ["消防控制室", "消防水泵房", "避难层", "地下车库"], "building_id": int(table.id[centre]),
+            "lon": float(table.lon[centre]), "lat": float(table.lat[centre]), "qr": "lsx:dongguan:keyunit:KU-1:v1"}
+    sink.answers["keyunits.list"] = {"items": [unit]}
+    sink.answers["plans.for_unit"] = {"key_unit": unit, "items": [
+        {"id": 1, "key_unit_id": 1, "title": "东莞市南城国际金融中心灭火救援预案", "body": "", "version": 3,
+         "level": "detachment", "updated_ts": time.time() - 40 * 86400}],
+        "site_plan": {**site_plan(table, centre, water), "source": "generated", "updated_ts": time.time()}}
 
 
 def main() -> int:
@@ -100,6 +133,9 @@ def main() -> int:
     table = generate_city(2024, a.n)
     tall = np.flatnonzero((table.town == 1) & (table.height > 60) & (table.use == USE_INDEX["commercial"]))
     centre = int(tall[0]) if len(tall) else int(np.argmax(table.height))
+    # as in the service, the key-unit flag is where a key-unit record is: here the tower's own
+    table.key_unit[:] = False
+    table.key_unit[centre] = True
     store, sink = StateStore(), _RecordingSink()
     view: Any = create_city_view(store, sink, table=table)
     view.resize(1600, 900)
@@ -122,6 +158,7 @@ def main() -> int:
         print("wrote", out / f"city3d-{name}{suffix}.png")
 
     _situation(store, table, centre)
+    _key_unit(sink, table, centre, store)
     settle(1.0)
     save("overview-height")
     view.toolbar.colour.setCurrentIndex(1)  # by use
@@ -131,8 +168,7 @@ def main() -> int:
     view.toolbar.colour.setCurrentIndex(0)
     _push(store, "focus.set", {"incident_id": 1, "by": "leader", "ts": time.time()})
     settle(2.0)
-    x, y = view.scene.project(float(table.cx[centre]), float(table.cy[centre]), float(table.height[centre]))
-    view.click(int(x), int(y))
+    view.select(centre)  # the burning tower itself (a click may hit the one in front of it)
     settle(0.5)
     save("incident-alerts-card")
     view.request_surroundings(300.0)

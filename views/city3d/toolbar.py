@@ -5,10 +5,11 @@ retranslate() sets them again when the UI language changes at run time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
-from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from citymodel.towns import TOWN_TABLE
 from views.city3d.colors import MODES
-from views.city3d.overlays import STYLES
+from views.city3d.overlays import STYLES, device_rgb
 from widgets.common import pick
 
 if TYPE_CHECKING:
@@ -72,6 +73,12 @@ class CityToolbar(QWidget):
             act = QAction(menu, checkable=True, checked=True)
             menu.addAction(act)
             self.overlay_actions[key] = act
+        # one entry per IoT device type (set_device_types, from the store's catalogue)
+        self.type_menu = QMenu(menu, objectName="CityDeviceTypes")
+        menu.addMenu(self.type_menu)
+        self.type_actions: dict[str, QAction] = {}
+        self._type_names: dict[str, tuple[str, str]] = {}
+        self._on_filter: Callable[[], None] | None = None
         self.overlay_btn.setMenu(menu)
         for w in (self.btn_2d, self.colour, self.towns, *self.tool_buttons.values(), self.clear_btn,
                   self.radius, self.surround_btn, self.overlay_btn):
@@ -98,6 +105,33 @@ class CityToolbar(QWidget):
         self.overlay_btn.setText(_t(QT_TRANSLATE_NOOP("CityView", "图层")))
         for key, act in self.overlay_actions.items():
             act.setText(_t(STYLES[key].name))
+        self.type_menu.setTitle(_t(QT_TRANSLATE_NOOP("CityView", "设备类型")))
+        for code, act in self.type_actions.items():
+            act.setText(pick(*self._type_names[code]))
+
+    def set_device_types(self, types: list[tuple[str, str, str]]) -> None:
+        """The device types of the Layers menu: (code, name_zh, name_en), each shown in its
+        overlay colour; a type already there keeps its check state."""
+        if [t[0] for t in types] == list(self.type_actions):
+            return
+        keep = {c: a.isChecked() for c, a in self.type_actions.items()}
+        self.type_menu.clear()
+        self.type_actions = {}
+        self._type_names = {code: (zh, en) for code, zh, en in types}
+        for code, _zh, _en in types:
+            pm = QPixmap(12, 12)
+            pm.fill(QColor(*device_rgb(code)))
+            act = QAction(QIcon(pm), "", self.type_menu, checkable=True, checked=keep.get(code, True))
+            act.toggled.connect(lambda _on: self._on_filter() if self._on_filter else None)
+            self.type_menu.addAction(act)
+            self.type_actions[code] = act
+        self.retranslate()
+
+    def device_types_shown(self) -> set[str] | None:
+        """The device types ticked in the Layers menu (None: all of them, or none known yet)."""
+        if not self.type_actions or all(a.isChecked() for a in self.type_actions.values()):
+            return None
+        return {c for c, a in self.type_actions.items() if a.isChecked()}
 
     def connect_view(self, view: CityView) -> None:
         self.btn_2d.toggled.connect(view.set_2d)
@@ -106,7 +140,8 @@ class CityToolbar(QWidget):
         self.clear_btn.clicked.connect(lambda: view.measure.clear() if view.measure else None)
         self.surround_btn.clicked.connect(lambda: view.request_surroundings(float(self.radius.value())))
         for act in self.overlay_actions.values():
-            act.toggled.connect(lambda _on: view.mark("resources", "incidents", "devices"))
+            act.toggled.connect(lambda _on: view.mark("resources", "incidents", "devices", "key_units"))
+        self._on_filter = lambda: view.mark("devices")
 
     def colour_mode(self) -> str:
         return str(self.colour.currentData() or "height")

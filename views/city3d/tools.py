@@ -102,11 +102,11 @@ class MeasureTool:
             path = np.vstack((loc, loc[:1])) if closed else loc
             line = pv.lines_from_points(path)
             sc.set_layer("measure_line", sc.pl.add_mesh(line, color=MEASURE_RGB, line_width=3, lighting=False,
-                                                        reset_camera=False, pickable=False, name="measure-line"))
+                                                        reset_camera=False, render=False, pickable=False, name="measure-line"))
         pts = pv.PolyData(loc)
         sc.set_layer("measure_pts", sc.pl.add_mesh(pts, color=MEASURE_RGB, style="points", point_size=9,
-                                                   lighting=False, reset_camera=False, pickable=False,
+                                                   lighting=False, reset_camera=False, render=False, pickable=False,
                                                    name="measure-pts"))
         if self.text and len(loc) >= 2:
             anchor = loc.mean(axis=0) if closed else (loc[-1] + loc[-2]) / 2
-            label_layer(sc, "measure_label", anchor[None, :], [self.text], size=16, rgb=(1.0, 0.92, 0.3))
+            label_layer(sc, "measure_label", anchor[None, :], [self.text], kind="measure", size=16, rgb=(1.0, 0.92, 0.3))
