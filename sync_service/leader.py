@@ -64,6 +64,7 @@ class Member:
     t: float  # its clock when it sent the heartbeat
     heard: float  # our monotonic clock when it arrived
     figures: dict[str, Any] = field(default_factory=dict)
+    routes: bool = False  # it forwards rule input to the leader when it follows (alerts/routing.py)
 
 
 def rules_channel(member_id: str) -> str:
@@ -72,7 +73,7 @@ def rules_channel(member_id: str) -> str:
 
 
 class Leadership:
-    def __init__(self, ctx: ServiceContext, *, heartbeat_s: float = HEARTBEAT_S) -> None:
+    def __init__(self, ctx: ServiceContext, *, heartbeat_s: float = HEARTBEAT_S, routes: bool = False) -> None:
         self.ctx = ctx
         self.heartbeat_s = heartbeat_s
         self.shared = ctx.db.engine.dialect.name == "postgresql"
@@ -84,6 +85,9 @@ class Leadership:
         self.losses = 0
         self.members: dict[str, Member] = {}
         self.figures: Callable[[], dict[str, Any]] | None = None  # set by metrics
+        # Whether this process forwards rule input when it follows (alerts/routing.py), said in
+        # every heartbeat from the first: a leader waits for a follower's forwarding from its start.
+        self.routes = routes
         self._hooks: list[Hook] = []
         self._last_leader: Member | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
@@ -110,7 +114,7 @@ class Leadership:
             d = orjson.loads(payload)
             m = Member(str(d["id"]), str(d.get("sid", "")), bool(d.get("leader")),
                        float(d["floor"]) if d.get("floor") is not None else None, float(d.get("t", 0.0)),
-                       time.monotonic(), d.get("f") if isinstance(d.get("f"), dict) else {})
+                       time.monotonic(), d.get("f") if isinstance(d.get("f"), dict) else {}, bool(d.get("r")))
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             log.warning("ignored a malformed heartbeat: %.80r", payload)
             return
@@ -171,7 +175,7 @@ class Leadership:
     async def _beat(self) -> None:
         assert self._conn is not None
         beat = {"id": self.member_id, "sid": self.ctx.server_id, "leader": self.is_leader, "floor": self.floor,
-                "t": time.time()}
+                "t": time.time(), "r": self.routes}
         if self.figures is not None:
             try:
                 beat["f"] = self.figures()

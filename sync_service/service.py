@@ -112,7 +112,7 @@ class SyncService:
             await self._start(self.hub)
             # Leadership first: the parts ask it whether this process does the once-per-store
             # work (SQLite: always). It stops after them, so a leader hands over once drained.
-            await self._start(Leadership(ctx))
+            await self._start(Leadership(ctx, routes="sync_service.alerts" in self.parts))
             if engine.dialect.name == "postgresql":
                 from sync_service.scaleout import PgListener
 

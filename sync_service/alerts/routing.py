@@ -11,18 +11,22 @@ single process would, and the followers forward their rule input to it:
 
 - follower: each value that has rules, as (device pk, metric, value, reading ts, arrival
   time), is buffered and sent every FORWARD_S as NOTIFY payloads under 8,000 bytes on the
-  leader's channel (leader.rules_channel), over a connection of its own. While no leader is
-  known the buffer waits (at most BUFFER_MAX values; the oldest are dropped, counted).
-- leader with live followers ("hold"): every value, its own and forwarded ones, waits HOLD_S in
-  a heap by arrival time and is evaluated in arrival order - the order one process taking all
-  of them would have seen. A forwarded value that arrives after its place has passed (delayed
-  more than HOLD_S) is evaluated at once and counted `late` (the engine ignores it if the
-  device has a newer reading by then).
+  leader's channel (leader.rules_channel), over a connection of its own, in arrival order. Each
+  payload carries the follower's mark: everything it accepted before that time has been sent
+  (an idle follower sends just its mark every MARK_S). While no leader is known the buffer
+  waits (at most BUFFER_MAX values; the oldest are dropped, counted).
+- leader with live followers ("hold"): every value, its own and forwarded ones, waits in a heap
+  by arrival time until every follower's mark has passed its arrival, and is then evaluated in
+  arrival order - the order one process taking all of them would have seen. The wait is the
+  followers' forwarding delay (~0.1 s idle, more under load), at most HOLD_MAX_S: a follower
+  whose mark lags more (or stops: it died) is not waited for, and a value of it that arrives
+  after its place has passed is evaluated at once and counted `late` (the engine ignores it if
+  the device has a newer reading by then).
 - leader alone (SQLite, or no other live member): the pipeline calls the engine in line.
 
 Lost: values forwarded while leadership changes hands (about a heartbeat) or while the leader's
 listening connection is down. The new leader's rule state starts afresh, as after a restart.
-Arrival times come from the processes' clocks: keep them in sync (NTP) well within HOLD_S.
+Arrival times come from the processes' clocks: keep them in sync (NTP) well within HOLD_MAX_S.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ from sync_service.leader import Leadership, notify, pg_connect, rules_channel
 
 log = logging.getLogger(__name__)
 FORWARD_S = 0.05
-HOLD_S = 0.3
+MARK_S = 0.1
+HOLD_MAX_S = 2.0
 DRAIN_S = 0.05
 MAX_PAYLOAD = 7800  # bytes; PostgreSQL's NOTIFY payload limit is 8,000
 PAYLOADS_PER_TX = 64
@@ -63,7 +68,9 @@ class RuleRouter:
         self._out: deque[Item] = deque()
         self._heap: list[tuple[float, int, int, str, float, float]] = []
         self._seq = 0
-        self._mark = 0.0  # held values arrived up to this time have been evaluated
+        self._mark = 0.0  # held values that arrived before this time have been evaluated
+        self._marks: dict[str, tuple[float, float]] = {}  # follower -> (its mark, our monotonic when heard)
+        self._mark_sent = 0.0  # monotonic: when this follower last sent its mark
         self.forwarded = 0  # values sent to the leader
         self.received = 0  # values other processes forwarded here
         self.late = 0
@@ -76,13 +83,15 @@ class RuleRouter:
     def status(self) -> dict[str, Any]:
         return {"mode": self.mode, "forwarded": self.forwarded, "received": self.received, "late": self.late,
                 "dropped": self.dropped, "unknown": self.unknown, "waiting": len(self._out) + len(self._heap),
-                "held_max": self.held_max}
+                "held_max": self.held_max, "hold_s": round(max(0.0, time.time() - self._mark), 3)
+                if self.mode == "hold" else 0.0}
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
         self.ctx.components["rule_router"] = self
         self.lead.on_change(self._on_leadership)
+        self.lead.routes = True
         self._decide()
         self._tasks = [asyncio.create_task(self._hold_loop(), name="rules-hold"),
                        asyncio.create_task(self._send_loop(), name="rules-forward")]
@@ -138,7 +147,7 @@ class RuleRouter:
         self._take(pk, metric, value, ts, arrival)
 
     def _take(self, pk: int, metric: str, value: float, ts: float, arrival: float) -> None:
-        if self.mode == "hold" and arrival > self._mark:
+        if self.mode == "hold" and arrival >= self._mark:
             heapq.heappush(self._heap, (arrival, self._seq, pk, metric, value, ts))
             self._seq += 1
         else:
@@ -157,7 +166,7 @@ class RuleRouter:
         heap = self._heap
         if len(heap) > self.held_max:
             self.held_max = len(heap)
-        while heap and heap[0][0] <= upto:
+        while heap and heap[0][0] < upto:  # strictly: values of one chunk share an arrival time
             _, _, pk, metric, value, ts = heapq.heappop(heap)
             self._evaluate(pk, metric, value, ts)
         self._mark = max(self._mark, min(upto, time.time()))
@@ -166,8 +175,9 @@ class RuleRouter:
 
     def on_forwarded(self, payload: str) -> None:
         try:
-            items = orjson.loads(payload)["i"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            msg = orjson.loads(payload)
+            items, origin, mark = msg["i"], str(msg["o"]), float(msg["m"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             log.warning("ignored malformed rule input: %.80r", payload)
             return
         self.received += len(items)
@@ -180,9 +190,23 @@ class RuleRouter:
             except (IndexError, TypeError, ValueError):
                 self.dropped += 1
                 continue
-            if self.mode == "hold" and arrival <= self._mark:
+            if self.mode == "hold" and arrival < self._mark:
                 self.late += 1
             self._take(pk, metric, value, ts, arrival)
+        prev = self._marks.get(origin)
+        self._marks[origin] = (max(mark, prev[0]) if prev else mark, time.monotonic())
+
+    def watermark(self, now: float) -> float:
+        """Held values that arrived before this time can be evaluated: every live follower has
+        sent all it took before it (its mark), or is not waited for beyond HOLD_MAX_S (no mark
+        heard within that: it is starting, overloaded, or gone)."""
+        fresh = time.monotonic() - HOLD_MAX_S
+        w = now
+        for m in self.lead.others():
+            if m.routes and not m.leader:
+                mark, heard = self._marks.get(m.id, (0.0, 0.0))
+                w = min(w, mark if heard >= fresh else now - HOLD_MAX_S)
+        return max(now - HOLD_MAX_S, w)
 
     async def _hold_loop(self) -> None:
         while True:
@@ -190,7 +214,7 @@ class RuleRouter:
             try:
                 self._decide()
                 if self.mode == "hold":
-                    self._drain(time.time() - HOLD_S)
+                    self._drain(self.watermark(time.time()))
             except Exception:
                 log.exception("rule evaluation of held values failed")
 
@@ -204,6 +228,8 @@ class RuleRouter:
             try:
                 if self._conn is None or self._conn.closed:  # ready before the first value waits on it
                     self._conn = await pg_connect(self.ctx, f"ioc-sync rules {self.lead.member_id}")
+                if not self._out and time.monotonic() - self._mark_sent >= MARK_S:
+                    await self._send()  # just the mark: the leader need not wait for us
                 while self._out and self.mode == "forward":
                     if not await self._send():
                         break
@@ -213,33 +239,41 @@ class RuleRouter:
                 await asyncio.sleep(0.5)
 
     async def _send(self) -> bool:
-        """Send the oldest buffered values (up to PAYLOADS_PER_TX payloads); False when there is
-        no leader to send to."""
+        """Send the oldest buffered values (up to PAYLOADS_PER_TX payloads), each payload with the
+        mark it makes true; False when there is no leader to send to."""
         leader = self.lead.leader_member()
         if leader is None:
             return False
         if self._conn is None or self._conn.closed:
             self._conn = await pg_connect(self.ctx, f"ioc-sync rules {self.lead.member_id}")
+        started = time.time()  # everything accepted before now is in the buffer (same thread)
         out = self._out
+        head = b'{"o":"' + self.lead.member_id.encode() + b'","m":'
         payloads: list[str] = []
         parts: list[bytes] = []
         size = n = taken = 0
+        last = 0.0
+
+        def seal(mark: float) -> None:
+            payloads.append((head + orjson.dumps(mark) + b',"i":[' + b",".join(parts) + b"]}").decode())
+
         for item in out:
             enc = orjson.dumps(item)
-            if size + len(enc) + 10 > MAX_PAYLOAD and parts:
-                payloads.append('{"i":[' + b",".join(parts).decode() + "]}")
+            if size + len(enc) + 60 > MAX_PAYLOAD and parts:
+                seal(last)  # all that arrived before its last value's arrival are sent (arrival order)
                 parts, size = [], 0
                 taken = n
                 if len(payloads) >= PAYLOADS_PER_TX:
                     break
             parts.append(enc)
             size += len(enc) + 1
+            last = item[4]
             n += 1
         else:
-            if parts:
-                payloads.append('{"i":[' + b",".join(parts).decode() + "]}")
-                taken = n
+            seal(started)  # the whole buffer: all accepted before `started`
+            taken = n
         await notify(self._conn, rules_channel(leader.id), payloads)
+        self._mark_sent = time.monotonic()
         if out is self._out:  # else this process took over meanwhile and evaluated them itself
             for _ in range(taken):
                 out.popleft()
