@@ -23,8 +23,9 @@ it; the others are followers. SQLite has one process: it is always the leader.
 The floor: offline windows run from max(a device's last reading, the floor). A leader that
 finds no predecessor (a cold start) uses the time it gained leadership: nobody was watching
 before, so every device gets a whole window (docs/ingest.md, offline detection). A takeover -
-a leader heard within LEADER_GAP_S before - inherits the predecessor's floor: the store holds
-what it saw, and the new leader's view continues it.
+a leader heard within LEADER_GAP_S before, or this process itself having led until then (its
+connection dropped) - inherits that leader's floor: the store holds what it saw, and the new
+leader's view continues it.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class Leadership:
         self.routes = routes
         self._hooks: list[Hook] = []
         self._last_leader: Member | None = None
+        self._lost_at: float | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -209,9 +211,17 @@ class Leadership:
     # ---- gain and loss --------------------------------------------------------------------------
 
     async def _gain(self) -> None:
+        now = time.monotonic()
         prev = self._last_leader
-        self.takeover = prev is not None and time.monotonic() - prev.heard <= LEADER_GAP_S and prev.floor is not None
-        self.floor = prev.floor if self.takeover and prev is not None else time.time()
+        if self._lost_at is not None and now - self._lost_at <= LEADER_GAP_S and self.floor is not None:
+            self.takeover = True  # this process led until a moment ago (its connection dropped)
+            source = "its own earlier leadership"
+        elif prev is not None and now - prev.heard <= LEADER_GAP_S and prev.floor is not None:
+            self.takeover, self.floor = True, prev.floor
+            source = prev.id
+        else:
+            self.takeover, self.floor = False, time.time()
+            source = ""
         self.gains += 1
         for hook in self._hooks:
             try:
@@ -219,11 +229,11 @@ class Leadership:
             except Exception:
                 log.exception("taking over leader duties: %r failed", hook)
         self.is_leader = True
-        log.info("this process (%s) leads the store%s", self.member_id,
-                 f" (took over from {prev.id})" if self.takeover and prev else "")
+        log.info("this process (%s) leads the store%s", self.member_id, f" (continuing {source})" if source else "")
 
     async def _lose(self) -> None:
         self.is_leader = False
+        self._lost_at = time.monotonic()  # its floor is kept: regained soon, it continues its view
         self.losses += 1
         for hook in self._hooks:
             try:

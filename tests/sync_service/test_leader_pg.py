@@ -78,9 +78,7 @@ async def test_one_leader_and_a_dropped_connection_hands_over(pg_url: str) -> No
         assert all(lead.leader_member() is not None for lead in leads[1:])
         first_floor = leads[0].floor
         # the server drops the leader's lock connection (a network failure, an admin's kill)
-        async with await psycopg.AsyncConnection.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
-            await c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                            (f"ioc-sync {leads[0].member_id}",))
+        await _terminate(pg_url, leads[0])
         took = await _until(lambda: sum(lead.is_leader for lead in leads[1:]) == 1, 5, "a follower takes over")
         await _until(lambda: not leads[0].is_leader, 5, "the old leader steps down")
         new = next(lead for lead in leads if lead.is_leader)
@@ -97,6 +95,30 @@ async def test_one_leader_and_a_dropped_connection_hands_over(pg_url: str) -> No
             await lead.stop()
         for c in ctxs:
             c.db.close()
+
+
+async def test_a_leader_whose_connection_drops_and_regains_continues_its_view(pg_url: str) -> None:
+    """A PostgreSQL restart drops every connection: the lone leader steps down, and leads again
+    with the same offline floor (no new grace window, no false detection either)."""
+    ctx = _ctx(pg_url, "alone")
+    lead = Leadership(ctx, heartbeat_s=0.2)
+    await lead.start()
+    try:
+        assert lead.is_leader
+        floor = lead.floor
+        await _terminate(pg_url, lead)
+        await _until(lambda: lead.losses == 1, 5, "it notices")
+        await _until(lambda: lead.is_leader, 5, "it leads again")
+        assert (lead.gains, lead.takeover, lead.floor) == (2, True, floor)
+    finally:
+        await lead.stop()
+        ctx.db.close()
+
+
+async def _terminate(pg_url: str, lead: Leadership) -> None:
+    async with await psycopg.AsyncConnection.connect(pg_url.replace("+psycopg", ""), autocommit=True) as c:
+        await c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                        (f"ioc-sync {lead.member_id}",))
 
 
 async def _relay(pg_url: str, leads: list[Leadership]) -> None:
