@@ -94,6 +94,7 @@ class Leadership:
         self._lost_at: float | None = None
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # ---- what others use ----------------------------------------------------------------------
 
@@ -123,6 +124,9 @@ class Leadership:
         self.members[m.id] = m
         if m.leader and m.id != self.member_id:
             self._last_leader = m
+        if len(self.members) > 16:  # forget members gone a while (every restart is a new one)
+            gone = time.monotonic() - 10 * MEMBER_TTL_S
+            self.members = {k: v for k, v in self.members.items() if v.heard >= gone}
 
     def status(self) -> dict[str, Any]:
         return {"member": self.member_id, "leader": self.is_leader, "members": 1 + len(self.others()),
@@ -141,6 +145,7 @@ class Leadership:
         self._task = asyncio.create_task(self._run(), name="leadership")
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -164,13 +169,14 @@ class Leadership:
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(conn.close(), CALL_TIMEOUT_S)
+                async with asyncio.timeout(CALL_TIMEOUT_S):
+                    await conn.close()
 
     async def _attempt(self) -> None:
         assert self._conn is not None
-        cur = await asyncio.wait_for(self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,)),
-                                     CALL_TIMEOUT_S)
-        row = await cur.fetchone()
+        async with asyncio.timeout(CALL_TIMEOUT_S):
+            cur = await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,))
+            row = await cur.fetchone()
         if row and row[0]:
             await self._gain()
 
@@ -187,12 +193,12 @@ class Leadership:
 
     async def _run(self) -> None:
         delay = 0.5
-        while True:
+        while not self._stopping:
             try:
                 if self._conn is None or self._conn.closed:
                     await self._connect()
                 delay = 0.5
-                while True:
+                while not self._stopping:
                     if not self.is_leader:
                         await self._attempt()
                     await self._beat()
@@ -202,6 +208,8 @@ class Leadership:
             except Exception as exc:
                 log.warning("leadership connection lost (%s: %s)%s", type(exc).__name__, exc,
                             "; stepping down" if self.is_leader else "")
+            if self._stopping:
+                return  # stop() closes the connection; the parts have stopped, no duties to drop
             await self._close()
             if self.is_leader:
                 await self._lose()
@@ -209,6 +217,13 @@ class Leadership:
             delay = min(delay * 2, 5.0)
 
     # ---- gain and loss --------------------------------------------------------------------------
+
+    async def _hooks_run(self, gained: bool) -> None:
+        for hook in self._hooks:
+            try:
+                await hook(gained)
+            except Exception:
+                log.exception("%s leader duties: %r failed", "taking over" if gained else "dropping", hook)
 
     async def _gain(self) -> None:
         now = time.monotonic()
@@ -223,11 +238,20 @@ class Leadership:
             self.takeover, self.floor = False, time.time()
             source = ""
         self.gains += 1
-        for hook in self._hooks:
-            try:
-                await hook(True)
-            except Exception:
-                log.exception("taking over leader duties: %r failed", hook)
+        # The hooks read the whole city (seconds at 100k devices): keep the session busy meanwhile,
+        # or idle_session_timeout would end it - and the lock with it.
+        work = asyncio.ensure_future(self._hooks_run(True))
+        try:
+            while not work.done():
+                done, _ = await asyncio.wait({work}, timeout=self.heartbeat_s)
+                if not done and self._conn is not None:
+                    async with asyncio.timeout(CALL_TIMEOUT_S):
+                        await self._conn.execute("SELECT 1")
+        except BaseException:
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            await self._lose()  # undo what the hooks began; the caller reconnects
+            raise
         self.is_leader = True
         log.info("this process (%s) leads the store%s", self.member_id, f" (continuing {source})" if source else "")
 
@@ -235,11 +259,7 @@ class Leadership:
         self.is_leader = False
         self._lost_at = time.monotonic()  # its floor is kept: regained soon, it continues its view
         self.losses += 1
-        for hook in self._hooks:
-            try:
-                await hook(False)
-            except Exception:
-                log.exception("dropping leader duties: %r failed", hook)
+        await self._hooks_run(False)
         log.warning("this process (%s) no longer leads the store", self.member_id)
 
 
@@ -262,7 +282,10 @@ async def notify(conn: psycopg.AsyncConnection[Any] | None, channel: str, payloa
     args: list[str] = []
     for p in payloads:
         args += [channel, p]
-    await asyncio.wait_for(conn.execute(sql, args), CALL_TIMEOUT_S)
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that
+    # arrives as the call completes, and the cancelled task would go on running
+    async with asyncio.timeout(CALL_TIMEOUT_S):
+        await conn.execute(sql, args)
 
 
 def leadership(ctx: ServiceContext) -> Leadership | None:

@@ -106,7 +106,8 @@ class RuleRouter:
             self._drain(math.inf)  # accepted while leading: the alert manager (stopped after us) writes it
         if self._out:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._send(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await self._send()
             if self._out:
                 log.warning("stopped with %d rule values not forwarded to the leader", len(self._out))
         await self._close()
