@@ -14,8 +14,8 @@ from the store (open alerts are few and indexed by state).
 Once per store: only the leader ticks (sync_service/leader.py), from the whole city. Its
 registry merges the devices' state other processes flushed (alerts/offline.py); readings_per_s,
 values_per_s, ingest_pending, mqtt_dropped, alerts_pending and alerts_shed add up every live
-process's figures, which each sends in its heartbeat (`figures`); dq.counts come from the store
-(every process adds its counts there) while other processes are live, else from memory.
+process's figures, which each sends in its heartbeat (`figures`); on PostgreSQL dq.counts come
+from the store (every process adds its counts there), on SQLite from memory.
 """
 
 from __future__ import annotations
@@ -144,9 +144,10 @@ class Metrics:
         return round(rps, 1), round(vps, 1)
 
     async def _dq(self, pipeline: Any, shared: bool) -> dict[str, Any]:
-        """dq.counts data: from the store while other processes count too (their deltas reach it
-        within a state flush; never above the truth), else this process's own totals. Counts
-        only grow, so each is kept at least what was sent last (no dip when that switches)."""
+        """dq.counts data: on a shared store from the store (every process adds its counts there
+        within a state flush; never above the truth: a process that started later has not
+        loaded what others counted since), else this process's own totals. Counts only grow:
+        each is kept at least what was sent last (no dip when a new leader starts)."""
         if not shared:
             snap = pipeline.dq.snapshot()
         else:
@@ -228,7 +229,8 @@ class Metrics:
         events = [NewEvent(METRICS_TICK, {"ts": now, "city": city, "towns": towns, "candidates": cands})]
         if stats != self._last_stats:
             events.append(NewEvent(DEVICES_STATS, {"ts": now, "items": stats}))
-        dq = await self._dq(pipeline, len(members) > 1) if pipeline is not None else None
+        lead = leadership(self.ctx)
+        dq = await self._dq(pipeline, lead is not None and lead.shared) if pipeline is not None else None
         if dq is not None and dq != self._last_dq:
             events.append(NewEvent(DQ_COUNTS, {"ts": now, **dq}))
         await self.ctx.db.write_events(lambda s: (None, events))

@@ -104,6 +104,8 @@ class RuleRouter:
         self.sh.route = None
         if self._heap:
             self._drain(math.inf)  # accepted while leading: the alert manager (stopped after us) writes it
+        if self.mode == "hold":
+            self.mode = "local"  # what followers still forward is evaluated as it comes, not held
         if self._out:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1.0):
