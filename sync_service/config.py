@@ -44,6 +44,10 @@ class ServiceConfig:
     embedded_mqtt_fallback: bool = True  # no broker: run without MQTT, HTTP ingest still works
     ts_max_past_s: float = 7 * 24 * 3600
     ts_max_future_s: float = 300.0
+    state_flush_s: float = 10.0  # devices' last state (values, health, seen) to the store, this often
+    # scale-out (several processes on one PostgreSQL): the leader merges the devices' state the
+    # others flushed this often (docs/ingest.md, "Scale-out")
+    leader_merge_s: float = 5.0
     # alerts
     escalate_after_s: float = 300.0  # red/orange not acknowledged within this escalates
     # storage

@@ -6,6 +6,8 @@ CHUNK_S slices so the single writer is never held for long (commands interleave 
 slices). A slice merges into existing hourly rows (ON CONFLICT add), so late readings landing
 in an hour already summarised are folded in on the next run. Flagged readings (quality 1,
 stuck sensors) are not summarised. Hourly rows older than hourly_retention_s are deleted.
+Once per store: only the leader runs it (sync_service/leader.py); a new leader's first run is
+within FIRST_RUN_S of taking over.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from sync_service.context import ServiceContext
 from sync_service.db.models import Reading
+from sync_service.leader import leading
 
 log = logging.getLogger(__name__)
 HOUR = 3600.0
@@ -78,6 +81,9 @@ class Retention:
     async def _loop(self) -> None:
         await asyncio.sleep(FIRST_RUN_S)
         while True:
+            if not leading(self.ctx):
+                await asyncio.sleep(FIRST_RUN_S)  # a follower: look again (a new leader runs soon)
+                continue
             try:
                 self.last = await self.run_once(time.time())
                 if self.last.get("deleted"):

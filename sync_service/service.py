@@ -1,7 +1,7 @@
 """The composition root: config -> store -> components, started in order, stopped in reverse.
 
     svc = SyncService(ServiceConfig.load(...))
-    await svc.start()       # migrate, seed, hub, scale-out listener, ingest, alerts, metrics,
+    await svc.start()       # migrate, seed, hub, leadership, scale-out listener, ingest, alerts, metrics,
     ...                     # websocket server, simulator child
     await svc.stop()
 
@@ -36,6 +36,7 @@ from sync_service.db.database import Database
 from sync_service.db.engine import make_engine, migrate
 from sync_service.db.models import Device
 from sync_service.hub import Hub
+from sync_service.leader import Leadership
 from sync_service.seed import data_dir, seed_reference, seed_users
 from sync_service.server.app import SyncServer
 from sync_service.session_guard import SessionGuard
@@ -110,6 +111,9 @@ class SyncService:
         ctx.components.update({"dispatcher": self.dispatcher})
         try:
             await self._start(self.hub)
+            # Leadership first: the parts ask it whether this process does the once-per-store
+            # work (SQLite: always). It stops after them, so a leader hands over once drained.
+            await self._start(Leadership(ctx, routes="sync_service.alerts" in self.parts))
             if engine.dialect.name == "postgresql":
                 from sync_service.scaleout import PgListener
 

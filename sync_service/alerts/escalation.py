@@ -4,6 +4,11 @@ raised escalates; again after each further escalate_after_s, up to MAX_ESCALATIO
 Each step: escalations+1, an orange alert becomes red, a note, and a system.notice naming the
 next role to notify (ESCALATION_CHAIN). Silenced alerts do not escalate. The same step is used
 by the alert.escalate command (a person escalating by hand).
+
+Once per store: only the leader (sync_service/leader.py) runs the pass. And the pass is safe if
+two ever overlap (a leader that has not yet noticed it lost its connection): `due` locks the
+rows it takes (FOR UPDATE SKIP LOCKED on PostgreSQL), and PostgreSQL re-checks the conditions
+on a row another pass changed meanwhile, so each step happens once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from sync_service.alerts.labels import level_words
 from sync_service.context import ServiceContext
 from sync_service.db.models import Alert
 from sync_service.eventlog import NewEvent
+from sync_service.leader import leading
 
 log = logging.getLogger(__name__)
 MAX_ESCALATIONS = 3
@@ -57,10 +63,13 @@ def escalate(a: Alert, by: str, now: float, reason: str) -> list[NewEvent]:
 
 
 def due(s: Session, now: float, after_s: float) -> list[Alert]:
+    """The alerts to escalate now, locked for this transaction (rows another writer holds are
+    left for the next pass; SQLite has one writer anyway and renders no lock clause)."""
     return list(s.scalars(select(Alert).where(
         Alert.state == AlertState.NEW.value, Alert.level >= Level.ORANGE.value,
         Alert.silenced.is_(False), Alert.escalations < MAX_ESCALATIONS,
-        Alert.first_ts <= now - after_s * (Alert.escalations + 1)).order_by(Alert.id).limit(500)))
+        Alert.first_ts <= now - after_s * (Alert.escalations + 1)).order_by(Alert.id).limit(500)
+        .with_for_update(skip_locked=True)))
 
 
 class Escalator:
@@ -82,6 +91,8 @@ class Escalator:
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval_s)
+            if not leading(self.ctx):
+                continue
             try:
                 await self.run_once(time.time())
             except Exception:

@@ -482,38 +482,56 @@ class AlertManager:
             self._idle.set()
 
     def _apply(self, s: Session, batch: list[_Pending]) -> tuple[None, list[NewEvent]]:
+        """One transaction: each entry's steps applied to its source's live alert (loaded with
+        FOR UPDATE on PostgreSQL). A new alert whose source got a live one from another process
+        meanwhile (the insert meets uq_alerts_dedup_open) is folded into that one instead."""
         now = time.time()
-        live = store.load_live(s, [e.key for e in batch])
-        created: list[store.AlertRow] = []
-        updated: list[store.AlertRow] = []
-        touched: list[store.AlertRow] = []  # in the batch's order: orange and red first
-        for e in batch:
-            a = live.get(e.key)
-            was_live = a is not None
-            changed = False
-            kind = BACK_OFFLINE if e.offline else BACK
-            for op in e.ops:
-                if isinstance(op, _Up):
-                    assert op.spec is not None
-                    if a is None:
-                        a = store.new_row(op.spec, now, more=op.more, first_ts=op.first_ts)
-                    else:
-                        store.update_alert(a, op.spec, now, reraise=op.counts, more=op.more, first_ts=op.first_ts)
-                    if op.flaps:
-                        store.add_repeated_note(a, "system", now, kind,
-                                                _back_text(None if e.offline else op.flap_value), op.flaps)
-                    changed = True
-                    continue
-                if a is None or a.state == AlertState.RESOLVED.value:
-                    continue
-                auto = e.offline or (a.level <= AUTO_RESOLVE_MAX_LEVEL and a.state == AlertState.NEW.value)
-                store.add_repeated_note(a, "system", now, kind, _back_text(op.value), op.n)
-                if auto and store.can_transition(a, AlertState.RESOLVED):
-                    store.transition(a, AlertState.RESOLVED, "system", now)
-                a.updated_ts, a.updated_by = now, "system"
+        entries = {e.key: e for e in batch}
+        final: dict[str, store.AlertRow] = {}
+        todo = list(entries)
+        for _ in range(3):
+            live = store.load_live(s, todo, lock=True)
+            created: list[store.AlertRow] = []
+            updated: list[store.AlertRow] = []
+            for key in todo:
+                a = self._fold(entries[key], live.get(key), now)
+                if a is not None:
+                    (updated if a.id is not None else created).append(a)
+                    final[key] = a
+            missed = store.save_rows(s, created, updated)
+            if not missed:
+                break
+            todo = [a.dedup_key for a in missed]
+            log.info("%d alerts were opened by another process meanwhile: merged into them", len(todo))
+        else:
+            raise RuntimeError(f"alerts {todo[:3]}... conflict again and again")  # retried by _run
+        # in the batch's order: orange and red first
+        return None, [store.event(final[e.key]) for e in batch if e.key in final]
+
+    @staticmethod
+    def _fold(e: _Pending, a: store.AlertRow | None, now: float) -> store.AlertRow | None:
+        """Apply an entry's steps to its live alert `a` (None: there is none); returns the row to
+        write (a new one has id None), or None when nothing changed."""
+        changed = False
+        kind = BACK_OFFLINE if e.offline else BACK
+        for op in e.ops:
+            if isinstance(op, _Up):
+                assert op.spec is not None
+                if a is None:
+                    a = store.new_row(op.spec, now, more=op.more, first_ts=op.first_ts)
+                else:
+                    store.update_alert(a, op.spec, now, reraise=op.counts, more=op.more, first_ts=op.first_ts)
+                if op.flaps:
+                    store.add_repeated_note(a, "system", now, kind,
+                                            _back_text(None if e.offline else op.flap_value), op.flaps)
                 changed = True
-            if changed and a is not None:
-                (updated if was_live else created).append(a)
-                touched.append(a)
-        store.save_rows(s, created, updated)
-        return None, [store.event(a) for a in touched]
+                continue
+            if a is None or a.state == AlertState.RESOLVED.value:
+                continue
+            auto = e.offline or (a.level <= AUTO_RESOLVE_MAX_LEVEL and a.state == AlertState.NEW.value)
+            store.add_repeated_note(a, "system", now, kind, _back_text(op.value), op.n)
+            if auto and store.can_transition(a, AlertState.RESOLVED):
+                store.transition(a, AlertState.RESOLVED, "system", now)
+            a.updated_ts, a.updated_by = now, "system"
+            changed = True
+        return a if changed else None

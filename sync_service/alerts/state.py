@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from sync_service.alerts.silences import Silences
 from sync_service.context import ServiceContext
 from sync_service.db.models import AlertRule
 from sync_service.ingest.registry import DeviceRegistry
+from sync_service.leader import leading
 
 log = logging.getLogger(__name__)
 REFRESH_S = 15.0
@@ -46,6 +48,9 @@ class Shared:
     manager: AlertManager
     loader: Loader
     loader_claimed: bool = False
+    # Where the pipeline sends a value with rules instead of the engine (None: the engine, in
+    # line): route(rules, device_pk, metric, value, ts, arrival). Set by alerts/routing.py.
+    route: Callable[[tuple[Rule, ...], int, str, float, float, float], None] | None = None
 
 
 def shared(ctx: ServiceContext) -> Shared:
@@ -88,6 +93,7 @@ class Loader:
         sh = self.sh
         started = time.time()
         sh.registry.loop = asyncio.get_running_loop()
+        sh.registry.watching = leading(self.ctx)  # a follower leaves offline health to the leader
 
         def load(s: Session) -> list[Rule]:
             sh.registry.load(s, started)

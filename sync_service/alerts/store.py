@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Boolean, Float, bindparam, insert, select, text, update
+from sqlalchemy import JSON, Boolean, Float, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from protocol.entities import Alert as AlertEntity
@@ -86,10 +89,14 @@ class AlertSpec:
     ts: float = 0.0  # when the source observed it
 
 
-def find_live(s: Session, dedup_key: str) -> Alert | None:
-    """The not-closed alert of a source, if any (newest first)."""
-    return s.scalars(select(Alert).where(Alert.dedup_key == dedup_key, Alert.state != AlertState.CLOSED.value)
-                     .order_by(Alert.id.desc()).limit(1)).first()
+def find_live(s: Session, dedup_key: str, *, lock: bool = False) -> Alert | None:
+    """The not-closed alert of a source, if any (at most one: uq_alerts_dedup_open). lock: FOR
+    UPDATE on PostgreSQL, so a writer in another process cannot change it between this read and
+    the caller's write (SQLite has one writer at a time anyway)."""
+    q = select(Alert).where(Alert.dedup_key == dedup_key, Alert.state != AlertState.CLOSED.value)
+    if lock:
+        q = q.with_for_update()
+    return s.scalars(q.order_by(Alert.id.desc()).limit(1)).first()
 
 
 def add_note(a: Alert, by: str, ts: float, text: str) -> None:
@@ -141,13 +148,22 @@ def _new_values(spec: AlertSpec, now: float, by: str, more: int, first_ts: float
 def raise_alert(s: Session, spec: AlertSpec, now: float, *, by: str = "system",
                 reraise: bool = True) -> tuple[Alert, bool]:
     """Create the alert, or update the source's live one. Returns (alert, created).
-    reraise=False updates in place without counting a new occurrence (a level rise)."""
-    a = find_live(s, spec.dedup_key)
+    reraise=False updates in place without counting a new occurrence (a level rise).
+    Another process creating the same source's alert at the same moment: the insert meets
+    uq_alerts_dedup_open (PostgreSQL waits for the other transaction to commit), the savepoint
+    is rolled back and the alert the other one created is updated instead."""
+    a = find_live(s, spec.dedup_key, lock=True)
     if a is None:
         a = Alert(**_new_values(spec, now, by, 0, None))
-        s.add(a)
-        s.flush()
-        return a, True
+        try:
+            with s.begin_nested():
+                s.add(a)
+                s.flush()
+            return a, True
+        except IntegrityError:
+            a = find_live(s, spec.dedup_key, lock=True)
+            if a is None:
+                raise
     update_alert(a, spec, now, by=by, reraise=reraise)
     return a, False
 
@@ -260,15 +276,21 @@ def _extract(i: int) -> str:
 _LOAD = text(_load_sql())
 _UPDATE = text(f"UPDATE {_TABLE.name} SET " + ", ".join(f"{c} = {_extract(i + 1)}" for i, c in enumerate(_DATA_COLS))
                + f" FROM json_each(:rows) AS u WHERE {_TABLE.name}.id = {_extract(0)}")
+# A source whose live alert another process created meanwhile: the row is not inserted (the
+# caller merges into that alert instead). The conflict target names the partial unique index.
+_LIVE_SQL = "state != 'closed'"
 _INSERT = text(f"INSERT INTO {_TABLE.name} ({', '.join(_DATA_COLS)}) SELECT "
-               + ", ".join(_extract(i) for i in range(len(_DATA_COLS))) + " FROM json_each(:rows) AS u ORDER BY u.key")
+               + ", ".join(_extract(i) for i in range(len(_DATA_COLS)))
+               + f" FROM json_each(:rows) AS u WHERE true ORDER BY u.key "
+               f"ON CONFLICT (dedup_key) WHERE {_LIVE_SQL} DO NOTHING")
 _NEW_IDS = text("SELECT json_group_array(json_array(id, dedup_key)) FROM alerts WHERE id > :after")
 _CORE_UPDATE = (update(_TABLE).where(_TABLE.c.id == bindparam("b_id"))
                 .values({c: bindparam(f"b_{c}") for c in _DATA_COLS}))
 
 
-def load_live(s: Session, keys: Iterable[str]) -> dict[str, AlertRow]:
-    """The not-closed alert of each source that has one (newest), as AlertRows."""
+def load_live(s: Session, keys: Iterable[str], *, lock: bool = False) -> dict[str, AlertRow]:
+    """The not-closed alert of each source that has one, as AlertRows. lock: FOR UPDATE on
+    PostgreSQL, in id order (so two writers locking overlapping sets cannot deadlock)."""
     keys = list(keys)
     out: dict[str, AlertRow] = {}
     if not keys:
@@ -281,37 +303,45 @@ def load_live(s: Session, keys: Iterable[str]) -> dict[str, AlertRow]:
                 row[c] = bool(row[c]) if row[c] is not None else None
             for c in _FLOAT_COLS:
                 row[c] = float(row[c]) if row[c] is not None else None
-            out[row["dedup_key"]] = AlertRow(row)  # ascending ids: the newest wins, as in find_live
+            out[row["dedup_key"]] = AlertRow(row)
         return out
     for i in range(0, len(keys), 500):
-        for m in s.execute(select(_TABLE).where(_TABLE.c.dedup_key.in_(keys[i:i + 500]),
-                                                _TABLE.c.state != AlertState.CLOSED.value)
-                           .order_by(_TABLE.c.id)).mappings():
+        q = (select(_TABLE).where(_TABLE.c.dedup_key.in_(keys[i:i + 500]), _TABLE.c.state != AlertState.CLOSED.value)
+             .order_by(_TABLE.c.id))
+        for m in s.execute(q.with_for_update() if lock else q).mappings():
             out[m["dedup_key"]] = AlertRow(dict(m))
     return out
 
 
-def save_rows(s: Session, created: list[AlertRow], updated: list[AlertRow]) -> None:
-    """Insert `created` (giving them their ids) and write every column of `updated`."""
+def save_rows(s: Session, created: list[AlertRow], updated: list[AlertRow]) -> list[AlertRow]:
+    """Insert `created` (giving them their ids) and write every column of `updated`. Returns the
+    created rows NOT inserted because their source has a live alert by now (another process's,
+    committed after the caller loaded): their id stays None; the caller merges them into it."""
     if _bulk_json(s):
         if updated:
             s.execute(_UPDATE, {"rows": orjson.dumps([[a.id] + [getattr(a, c) for c in _DATA_COLS]
                                                       for a in updated]).decode()})
-        if created:
-            after = s.execute(text("SELECT coalesce(max(id), 0) FROM alerts")).scalar()
-            s.execute(_INSERT, {"rows": orjson.dumps([[getattr(a, c) for c in _DATA_COLS]
-                                                      for a in created]).decode()})
-            ids = {k: i for i, k in orjson.loads(s.execute(_NEW_IDS, {"after": after}).scalar() or "[]")}
-            for a in created:
-                a.id = ids[a.dedup_key]  # one new alert per source per call
-        return
-    if updated:
-        s.execute(_CORE_UPDATE, [{f"b_{c}": getattr(a, c) for c in _COLS} for a in updated])
-    if created:
-        ids = s.execute(insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True),
-                        [{c: getattr(a, c) for c in _DATA_COLS} for a in created]).scalars().all()
-        for a, i in zip(created, ids, strict=True):
-            a.id = i
+        if not created:
+            return []
+        after = s.execute(text("SELECT coalesce(max(id), 0) FROM alerts")).scalar()
+        s.execute(_INSERT, {"rows": orjson.dumps([[getattr(a, c) for c in _DATA_COLS]
+                                                  for a in created]).decode()})
+        ids = {k: i for i, k in orjson.loads(s.execute(_NEW_IDS, {"after": after}).scalar() or "[]")}
+    else:
+        if updated:
+            s.execute(_CORE_UPDATE, [{f"b_{c}": getattr(a, c) for c in _COLS} for a in updated])
+        if not created:
+            return []
+        ins = (pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert)(_TABLE)
+        ins = ins.on_conflict_do_nothing(index_elements=["dedup_key"], index_where=text(_LIVE_SQL))
+        ids = dict(s.execute(ins.returning(_TABLE.c.dedup_key, _TABLE.c.id),
+                             [{c: getattr(a, c) for c in _DATA_COLS} for a in created]).all())
+    missed = []
+    for a in created:  # one new alert per source per call: the key names the row
+        a.id = ids.get(a.dedup_key)
+        if a.id is None:
+            missed.append(a)
+    return missed
 
 
 def can_transition(a: Alert, to: AlertState) -> bool:

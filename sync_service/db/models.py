@@ -20,6 +20,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -80,6 +81,9 @@ class Device(Base):
     health: Mapped[str] = mapped_column(String(16), default="offline")
     last_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
     last_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Service wall clock of the newest reading any process accepted (or the start of its offline
+    # window): every process writes it for its devices; the leader merges it (alerts/offline.py).
+    seen_ts: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
 
 
 class Reading(Base):
@@ -168,7 +172,7 @@ class Alert(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     rule_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    dedup_key: Mapped[str] = mapped_column(String(160), index=True)  # same source while open
+    dedup_key: Mapped[str] = mapped_column(String(160))  # same source while not closed: see below
     group_key: Mapped[str] = mapped_column(String(160), default="")
     first_ts: Mapped[float] = mapped_column(Float)
     last_ts: Mapped[float] = mapped_column(Float)
@@ -184,6 +188,10 @@ class Alert(Base):
     cap_xml: Mapped[str | None] = mapped_column(Text, nullable=True)  # original, for CAP imports
     updated_ts: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # One not-closed alert per source, whichever process raises it (writers merge on conflict:
+    # alerts/store.py). Also the index the live-alert lookups (dedup_key IN .. AND not closed) use.
+    __table_args__ = (Index("uq_alerts_dedup_open", "dedup_key", unique=True,
+                            sqlite_where=text("state != 'closed'"), postgresql_where=text("state != 'closed'")),)
 
 
 class Incident(Base):

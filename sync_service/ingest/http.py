@@ -249,5 +249,14 @@ class HttpIngest:
 
     async def _on_http_health(self, _request: web.Request) -> web.Response:
         seq = await self.ctx.db.read(head_seq)
-        return _json(200, {"ok": True, "server_id": self.ctx.server_id, "head_seq": seq,
-                           "ingest_pending": self.pipeline.pending})
+        body: dict[str, Any] = {"ok": True, "server_id": self.ctx.server_id, "head_seq": seq,
+                                "ingest_pending": self.pipeline.pending}
+        mqtt = self.ctx.components.get("mqtt")
+        if mqtt is not None:
+            body["mqtt_messages"] = mqtt.messages
+        lead, router = self.ctx.components.get("leader"), self.ctx.components.get("rule_router")
+        if lead is not None:
+            body["leadership"] = lead.status()
+        if router is not None:
+            body["rules"] = router.status()
+        return _json(200, body)

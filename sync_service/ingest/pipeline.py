@@ -9,7 +9,12 @@ dictionary lookups, one sha256 per device-keyed reading, range checks, the rule 
 buffer is written by one task, one transaction per batch (flushed at BATCH_MAX rows or after
 FLUSH_S, at most TX_MAX rows per transaction; see writer.py for how), on the store's writer
 thread, while the loop keeps parsing. Devices' last values and health live in memory and are
-flushed every STATE_FLUSH_S for the devices that changed, not one UPDATE per reading.
+flushed every config.state_flush_s for the devices that changed, not one UPDATE per reading.
+
+Rules: a value that has rules goes to the rule engine here, in line - or, with several service
+processes on one store, to `sh.route` (alerts/routing.py): forwarded to the leader, which
+evaluates every device's rules, so rule state is one per device whichever process took the
+reading.
 
 Nothing accepted is dropped: a failed batch is retried (intake pauses above MAX_PENDING rows:
 HTTP answers 503, MQTT reading stops until there is room). HTTP callers await `committed()`
@@ -39,7 +44,6 @@ BATCH_MAX = 5000  # rows that trigger a flush without waiting FLUSH_S
 TX_MAX = 20_000  # rows per transaction at most, so commands never wait long behind a batch
 FLUSH_S = 0.15
 MAX_PENDING = 200_000
-STATE_FLUSH_S = 10.0
 STATE_TX_MAX = 25_000  # devices per UPDATE statement
 AUDIT_FLUSH_S = 30.0
 STOP_FLUSH = 0.4  # of config.stop_timeout_s: how long the buffer may be written at stop
@@ -157,6 +161,7 @@ class Pipeline:
         typ = reg.types.get(d.device_type)
         metrics = typ.metrics if typ else {}
         engine = self.sh.engine
+        route = self.sh.route
         type_rules = engine.by_type.get(d.device_type)
         newest = d.last_ts is None or ts >= d.last_ts
         last_values = d.last_values
@@ -187,7 +192,10 @@ class Pipeline:
                 if type_rules is not None:  # flagged values do not drive rules
                     rules = type_rules.get(name)
                     if rules:
-                        engine.on_rules(rules, pk, v, ts)
+                        if route is None:
+                            engine.on_rules(rules, pk, v, ts)
+                        else:
+                            route(rules, pk, name, v, ts, now)
             if newest:
                 last_values[name] = v
             stored += 1
@@ -351,7 +359,7 @@ class Pipeline:
     async def _state_loop(self) -> None:
         last_audit = time.monotonic()
         while True:
-            await asyncio.sleep(STATE_FLUSH_S)
+            await asyncio.sleep(self.ctx.config.state_flush_s)
             audit = time.monotonic() - last_audit >= AUDIT_FLUSH_S
             if audit:
                 last_audit = time.monotonic()
@@ -365,7 +373,7 @@ class Pipeline:
         dirty = [d for d in self.sh.registry.devices.values() if d.dirty]
         for d in dirty:
             d.dirty = False
-        states = [(d.pk, d.health, d.last_ts, dict(d.last_values)) for d in dirty]
+        states = [(d.pk, d.health, d.last_ts, dict(d.last_values), d.last_seen) for d in dirty]
         delta, refusals = self.dq.take()
         if not audit:
             self.dq._refusals, refusals = refusals, {}

@@ -4,6 +4,10 @@ Loaded once at start (100k devices in about a second) and kept current by increm
 refreshes (new devices, revocations made by another service process). The live state (last
 values, health) is the authority while the service runs; the pipeline flushes changed
 devices to the store periodically instead of one UPDATE per reading.
+
+Several processes on one store: each keeps the live state of the readings it takes; only the
+leader (sync_service/leader.py) decides offline health, and it merges what the others flushed
+(alerts/offline.py). `watching` is whether this registry is that leader's (or a lone process's).
 """
 
 from __future__ import annotations
@@ -74,15 +78,18 @@ def type_info(row: DeviceType) -> TypeInfo:
 
 _DEVICE_COLS = (Device.pk, Device.uid, Device.device_type, Device.domain, Device.town, Device.lon,
                 Device.lat, Device.building_id, Device.credential_hash, Device.revoked, Device.health,
-                Device.last_ts, Device.last_values)
+                Device.last_ts, Device.last_values, Device.seen_ts)
+
+
+def float_values(values: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in values.items() if isinstance(v, int | float)} if isinstance(values, dict) else {}
 
 
 def _device(row: Any) -> DeviceInfo:
-    values = row.last_values if isinstance(row.last_values, dict) else {}
     return DeviceInfo(int(row.pk), row.uid, row.device_type, row.domain, row.town, float(row.lon),
                       float(row.lat), row.building_id, row.credential_hash, bool(row.revoked),
-                      row.health or DeviceHealth.OFFLINE.value, row.last_ts,
-                      {k: float(v) for k, v in values.items() if isinstance(v, int | float)})
+                      row.health or DeviceHealth.OFFLINE.value, row.last_ts, float_values(row.last_values),
+                      float(row.seen_ts or 0.0))
 
 
 class DeviceRegistry:
@@ -96,6 +103,10 @@ class DeviceRegistry:
         self._bureaus_pinned: dict[str, BureauInfo] = {}
         self._max_pk = 0
         self.loop: asyncio.AbstractEventLoop | None = None  # owner thread; set by the Loader
+        # This registry's process decides offline health (the leader; a lone process): windows
+        # get a floor and a stale "offline" in the store is rewritten (add). A follower leaves
+        # health to the leader and only reports what its readings show.
+        self.watching = True
 
     # ---- loading (run in a DB session, usually on a reader thread) -------------------------
 
@@ -121,11 +132,13 @@ class DeviceRegistry:
         Its offline window runs from max(its last reading, since): whatever happened while the
         service was down (or before the device existed), it has had no chance to report to this
         process yet. Until the window passes it is not offline, whatever health the store last
-        recorded; the flush writes that back so the store's device lists agree with the stats."""
-        d.last_seen = max(d.last_seen, since)
-        if not d.revoked and d.health == DeviceHealth.OFFLINE:
-            d.health = DeviceHealth.ONLINE.value
-            d.dirty = True
+        recorded; the flush writes that back so the store's device lists agree with the stats.
+        Only when watching: a follower's view of health is not the one the store keeps."""
+        if self.watching:
+            d.last_seen = max(d.last_seen, since)
+            if not d.revoked and d.health == DeviceHealth.OFFLINE:
+                d.health = DeviceHealth.ONLINE.value
+                d.dirty = True
         self.devices[d.uid] = d
         self.by_pk[d.pk] = d
         self._max_pk = max(self._max_pk, d.pk)

@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, bindparam, insert, text, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, func, insert, or_, text, update
 
 from sync_service.db.models import Device, Reading
 
@@ -36,18 +36,35 @@ _JSON_INSERT = text(
     "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
     "json_extract(value, '$[3]'), json_extract(value, '$[4]') FROM json_each(:rows)")
 
-# Devices' last state, many devices per statement (UPDATE ... FROM, SQLite >= 3.33).
+# Devices' last state, many devices per statement (UPDATE ... FROM, SQLite >= 3.33). Merged, not
+# overwritten, because several processes write it (docs/ingest.md, scale-out): seen_ts only
+# grows; health is taken from whoever saw the device last (seen_ts at least the stored one);
+# last_ts/last_values from the newest reading by device time.
+_SEEN = "json_extract(u.value, '$[4]')"
+_TS = "json_extract(u.value, '$[2]')"
+_NEWER = f"({_TS} IS NOT NULL AND (devices.last_ts IS NULL OR {_TS} >= devices.last_ts))"
 _SQLITE_STATES = text(
-    "UPDATE devices SET health = json_extract(u.value, '$[1]'), last_ts = json_extract(u.value, '$[2]'), "
-    "last_values = json_extract(u.value, '$[3]') "
+    f"UPDATE devices SET health = CASE WHEN {_SEEN} >= coalesce(devices.seen_ts, 0) "
+    "THEN json_extract(u.value, '$[1]') ELSE devices.health END, "
+    f"last_ts = CASE WHEN {_NEWER} THEN {_TS} ELSE devices.last_ts END, "
+    f"last_values = CASE WHEN {_NEWER} THEN json_extract(u.value, '$[3]') ELSE devices.last_values END, "
+    f"seen_ts = max(coalesce(devices.seen_ts, 0), {_SEEN}) "
     "FROM json_each(:rows) AS u WHERE devices.pk = json_extract(u.value, '$[0]')")
+_PG_NEWER = "(u.last_ts IS NOT NULL AND (d.last_ts IS NULL OR u.last_ts >= d.last_ts))"
 _PG_STATES = text(
-    "UPDATE devices AS d SET health = u.health, last_ts = u.last_ts, last_values = u.last_values "
-    "FROM json_to_recordset(CAST(:rows AS json)) AS u(pk bigint, health text, last_ts float8, last_values json) "
-    "WHERE d.pk = u.pk")
-_ROW_STATES = (update(Device).where(Device.pk == bindparam("b_pk"))
-               .values(health=bindparam("b_health"), last_ts=bindparam("b_ts"), last_values=bindparam("b_values")))
-State = tuple[int, str, float | None, dict[str, float]]
+    "UPDATE devices AS d SET health = CASE WHEN u.seen_ts >= coalesce(d.seen_ts, 0) THEN u.health ELSE d.health END, "
+    f"last_ts = CASE WHEN {_PG_NEWER} THEN u.last_ts ELSE d.last_ts END, "
+    f"last_values = CASE WHEN {_PG_NEWER} THEN u.last_values ELSE d.last_values END, "
+    "seen_ts = greatest(d.seen_ts, u.seen_ts) "
+    "FROM json_to_recordset(CAST(:rows AS json)) "
+    "AS u(pk bigint, health text, last_ts float8, last_values json, seen_ts float8) WHERE d.pk = u.pk")
+_B_NEWER = and_(bindparam("b_ts").is_not(None), or_(Device.last_ts.is_(None), Device.last_ts <= bindparam("b_ts")))
+_ROW_STATES = (update(Device).where(Device.pk == bindparam("b_pk")).values(
+    health=case((bindparam("b_seen") >= func.coalesce(Device.seen_ts, 0), bindparam("b_health")), else_=Device.health),
+    last_ts=case((_B_NEWER, bindparam("b_ts")), else_=Device.last_ts),
+    last_values=case((_B_NEWER, bindparam("b_values", type_=Device.last_values.type)), else_=Device.last_values),
+    seen_ts=case((func.coalesce(Device.seen_ts, 0) < bindparam("b_seen"), bindparam("b_seen")), else_=Device.seen_ts)))
+State = tuple[int, str, float | None, dict[str, float], float]  # pk, health, last_ts, last_values, seen_ts
 
 
 class ReadingWriter:
@@ -89,18 +106,19 @@ class ReadingWriter:
             raise
 
     def write_states(self, states: list[State]) -> None:
-        """Devices' (pk, health, last_ts, last_values) in one statement per call."""
+        """Devices' (pk, health, last_ts, last_values, seen_ts), merged (above), in one statement."""
         if not states:
             return
         conn = self._conn or self._connect()
         try:
             with conn.begin():
                 if not self.bulk_states:
-                    conn.execute(_ROW_STATES, [{"b_pk": a, "b_health": b, "b_ts": c, "b_values": d}
-                                               for a, b, c, d in states])
+                    conn.execute(_ROW_STATES, [{"b_pk": a, "b_health": b, "b_ts": c, "b_values": d, "b_seen": e}
+                                               for a, b, c, d, e in states])
                 elif self.engine.dialect.name == "postgresql":
                     conn.execute(_PG_STATES, {"rows": orjson.dumps(
-                        [{"pk": a, "health": b, "last_ts": c, "last_values": d} for a, b, c, d in states]).decode()})
+                        [{"pk": a, "health": b, "last_ts": c, "last_values": d, "seen_ts": e}
+                         for a, b, c, d, e in states]).decode()})
                 else:
                     conn.execute(_SQLITE_STATES, {"rows": orjson.dumps(states).decode()})
         except Exception:

@@ -165,7 +165,7 @@ class ServiceProcess:
     """`python -m sync_service` as a child: start(), kill() (SIGKILL), stop() (SIGTERM)."""
 
     def __init__(self, db_url: str, ws_port: int | None = None, *, extra: list[str] | None = None,
-                 env: dict[str, str] | None = None, log_path: Path | None = None) -> None:
+                 env: dict[str, str] | None = None, log_path: Path | None = None, mqtt: bool = False) -> None:
         self.db_url = db_url
         self.ws_port = ws_port or free_port()
         self.http_port = free_port()
@@ -173,6 +173,7 @@ class ServiceProcess:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "IOC_ADMIN_PASSWORD": ADMIN_PASSWORD,
                     "IOC_CONFIG": "/nonexistent/ioc-test.json", **(env or {})}
         self.log_path = log_path
+        self.mqtt = mqtt  # connect to the broker of IOC_MQTT_HOST/PORT (env) instead of --no-mqtt
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -181,8 +182,8 @@ class ServiceProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         cmd = [sys.executable, "-m", "sync_service", "--db-url", self.db_url, "--ws-port", str(self.ws_port),
-               "--http-port", str(self.http_port), "--demo-users", "--no-mqtt", "--log-level", "WARNING",
-               *self.extra]
+               "--http-port", str(self.http_port), "--demo-users", *([] if self.mqtt else ["--no-mqtt"]),
+               "--log-level", "WARNING", *self.extra]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=out, env=self.env, cwd=ROOT)
         assert self.proc.stdout is not None
