@@ -1,16 +1,30 @@
-"""Helpers the command and query handlers share: ORM row -> wire dict, scope filters."""
+"""Helpers the command and query handlers share: ORM row -> wire dict, scope filters, and the
+row locks that make a command's check-then-change atomic across service processes.
+
+Several processes on one PostgreSQL each have their own writer thread, so two commands on the
+same alert (incident, task...) may run at the same moment. A handler that checks an entity's
+state and then changes it loads the entity with `locked` / `locked_rows`: SELECT ... FOR UPDATE
+in the command's transaction, so a command on another process touching the same row waits for
+this one to commit, then reads (and checks) what it committed: the second acknowledgement of an
+alert is refused with `conflict`, two notes are both kept. Several rows are locked in id order
+(as the alert manager locks alerts), an incident or task before the alerts or resources it
+names, so two commands never wait for each other in a circle. SQLite renders no lock clause:
+it has one writer at a time anyway.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, false, or_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sync_service.commands.registry import Actor
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 def wire(model: type[M], row: object) -> dict[str, Any]:
@@ -28,3 +42,16 @@ def scoped(stmt: Select[Any], column: InstrumentedAttribute[Any], actor: Actor, 
         return stmt.where(false())
     cond = column.in_(sorted(actor.domains))
     return stmt.where(or_(cond, column.is_(None)) if nullable else cond)
+
+
+def locked(s: Session, model: type[R], ident: int) -> R | None:
+    """The row with this primary key, locked until the command's transaction ends (module doc),
+    read afresh even if the session holds it already."""
+    return s.get(model, ident, with_for_update=True, populate_existing=True)
+
+
+def locked_rows(s: Session, model: type[R], ids: Iterable[int]) -> list[R]:
+    """Those of these rows that exist, locked in id order (module doc)."""
+    pk = model.id  # type: ignore[attr-defined]
+    stmt = select(model).where(pk.in_(list(ids))).order_by(pk).with_for_update()
+    return list(s.scalars(stmt.execution_options(populate_existing=True)))
