@@ -10,6 +10,10 @@ alert is refused with `conflict`, two notes are both kept. Several rows are lock
 (as the alert manager locks alerts), an incident or task before the alerts or resources it
 names, so two commands never wait for each other in a circle. SQLite renders no lock clause:
 it has one writer at a time anyway.
+
+A rule over many rows (the last enabled admin) is kept with `one_at_a_time`: commands taking
+the same advisory lock run one after the other across processes, each reading what the one
+before committed.
 """
 
 from __future__ import annotations
@@ -18,13 +22,16 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, false, or_, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from sync_service.commands.registry import Actor
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
+# advisory lock keys (one-key form; the event log's is 7_240_001, the leader's 7_240_002)
+USERS_LOCK = 7_240_004
+_ADVISORY = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 def wire(model: type[M], row: object) -> dict[str, Any]:
@@ -55,3 +62,10 @@ def locked_rows(s: Session, model: type[R], ids: Iterable[int]) -> list[R]:
     pk = model.id  # type: ignore[attr-defined]
     stmt = select(model).where(pk.in_(list(ids))).order_by(pk).with_for_update()
     return list(s.scalars(stmt.execution_options(populate_existing=True)))
+
+
+def one_at_a_time(s: Session, key: int) -> None:
+    """PostgreSQL: hold advisory lock `key` until the command's transaction ends, waiting for
+    any other transaction holding it (module doc). SQLite: nothing to do."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(_ADVISORY, {"k": key})

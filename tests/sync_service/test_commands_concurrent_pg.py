@@ -9,6 +9,7 @@ commands: the same change sent through both at the same moment is applied once.
   one decision
 - one command id sent to both processes at once: applied once, the other answer is the stored
   one (`duplicate`)
+- the only two admins disabling each other through the two processes at once: one stays
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from websockets.exceptions import ConnectionClosed
 
 from sync_service.db import models as m
 from sync_service.db.engine import make_engine
-from tests.sync_service.server_helpers import Client, ServiceProcess, cid
+from tests.sync_service.server_helpers import ADMIN_PASSWORD, Client, ServiceProcess, cid
 
 pytestmark = pytest.mark.postgres
 
@@ -186,3 +188,37 @@ async def test_one_command_id_through_two_processes_applies_once(pg_url: str, tm
             texts = [n["text"] for n in log[a][-1]["notes"]]
             assert sorted(t for t in texts if t.startswith("一次")) == [f"一次 {k}" for k in range(3)]
             assert len(log[a]) == 1 + 3  # raised, then one event per note
+
+
+async def test_two_admins_disabling_each_other_through_two_processes_leave_one(pg_url: str, tmp_path: Path) -> None:
+    pw = {"admin": ADMIN_PASSWORD}
+    survivor = "admin"
+    engine = make_engine(pg_url)
+    try:
+        async with _two(pg_url, tmp_path) as (p0, p1):
+            for rnd in range(6):
+                other = f"adm{rnd}"
+                pw[other] = f"pw-{other}-2024"
+                async with Client.open(p0.url, survivor, pw[survivor]) as c0:
+                    r = await c0.command("user.create", {"username": other, "password": pw[other], "role": "admin"})
+                    assert r["ok"], r
+                    async with Client.open(p1.url, other, pw[other]) as c1:
+                        ids = (cid(), cid())
+                        await asyncio.gather(
+                            c0.send({"type": "command", "id": ids[0], "name": "user.disable", "args": {"username": other}}),
+                            c1.send({"type": "command", "id": ids[1], "name": "user.disable",
+                                     "args": {"username": survivor}}))
+                        for c, i in ((c0, ids[0]), (c1, ids[1])):  # the loser's socket may be closed first
+                            with contextlib.suppress(ConnectionClosed, TimeoutError):
+                                await c.until(lambda f, i=i: f.get("id") == i, 15)
+                with Session(engine) as s:
+                    done = dict(s.execute(select(m.CommandRecord.id, m.CommandRecord.ok)
+                                          .where(m.CommandRecord.id.in_(ids))).all())
+                    admins = list(s.scalars(select(m.User.username).where(m.User.role == "admin",
+                                                                          m.User.disabled.is_(False))))
+                assert sorted(done.values()) == [False, True], (rnd, done)
+                # whoever's disable went through is the one left
+                assert admins == [survivor if done[ids[0]] else other], (rnd, admins, done)
+                survivor = admins[0]
+    finally:
+        engine.dispose()
