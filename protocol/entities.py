@@ -248,3 +248,6 @@ class Focus(_Entity):
     by: str
     hall: str | None = None
     ts: float
+    # as a session outside the incident's domain gets it: the focus moved to an incident it may
+    # not see (incident_id null; sync_service/server/scope.py)
+    elsewhere: bool = False

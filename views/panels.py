@@ -129,7 +129,9 @@ def _city3d(ctx: ViewContext, o: dict[str, Any]) -> QWidget:
     if factory is None:
         return CityPlaceholder()
     try:
-        return factory(ctx.store, ctx.commands)
+        # like the incident panel: a hall that does not follow the focus keeps its view
+        follow = bool(o.get("follow_focus", ctx.profile.follow_focus or ctx.profile.sends_focus))
+        return factory(ctx.store, ctx.commands, follow_focus=follow)
     except Exception as exc:  # noqa: BLE001 - e.g. no OpenGL on this machine
         log.exception("3D city view failed to start")
         return CityPlaceholder(str(exc))

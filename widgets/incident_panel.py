@@ -2,6 +2,8 @@
 tasks and notes; put it in focus for every hall (focus.set) and move its state.
 
 Options: follow_focus (default true: show whatever the decision room focuses), sends_focus.
+A bureau operator whose view the focus left for another bureau's incident is told it moved
+elsewhere, not where (the service redacts it).
 """
 
 from __future__ import annotations
@@ -143,7 +145,12 @@ class IncidentPanel(QWidget):
         inc = self.store.incidents.get(self.incident_id) if self.incident_id is not None else None
         focus = self.store.focus
         in_focus = inc is not None and focus is not None and focus.incident_id == inc.id
-        self.focus_flag.setText(self.tr("◉ 全局关注") if in_focus else "")
+        if in_focus:
+            self.focus_flag.setText(self.tr("◉ 全局关注"))
+        elif focus is not None and focus.elsewhere:  # another bureau's incident: not which one
+            self.focus_flag.setText(self.tr("◎ 全局关注已移至他处"))
+        else:
+            self.focus_flag.setText("")
         if inc is None:
             self.title.setText(self.tr("当前无关注事件"))
             self.meta.setText("")

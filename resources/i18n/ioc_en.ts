@@ -554,7 +554,7 @@
     </message>
     <message>
         <location filename="../../views/city3d/toolbar.py" line="32"/>
-        <location filename="../../views/city3d/widget.py" line="605"/>
+        <location filename="../../views/city3d/widget.py" line="607"/>
         <source>测高</source>
         <translation>Height</translation>
     </message>
@@ -645,38 +645,38 @@
         <translation>Area {a} m² (perimeter {p} m)</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="252"/>
-        <location filename="../../views/city3d/widget.py" line="315"/>
+        <location filename="../../views/city3d/widget.py" line="254"/>
+        <location filename="../../views/city3d/widget.py" line="317"/>
         <source>正在加载城市模型…</source>
         <translation>Loading the city…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="316"/>
+        <location filename="../../views/city3d/widget.py" line="318"/>
         <source>正在构建城市模型（{n} 栋）…</source>
         <translation>Building the city ({n} buildings)…</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="317"/>
+        <location filename="../../views/city3d/widget.py" line="319"/>
         <source>{n} 栋建筑</source>
         <translation>{n} buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="318"/>
+        <location filename="../../views/city3d/widget.py" line="320"/>
         <source>下载城市模型 {done}/{total}</source>
         <translation>Downloading the city model {done}/{total}</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="319"/>
+        <location filename="../../views/city3d/widget.py" line="321"/>
         <source>城市模型不可用</source>
         <translation>City model unavailable</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="320"/>
+        <location filename="../../views/city3d/widget.py" line="322"/>
         <source>服务端无建筑数据</source>
         <translation>The service has no buildings</translation>
     </message>
     <message>
-        <location filename="../../views/city3d/widget.py" line="605"/>
+        <location filename="../../views/city3d/widget.py" line="607"/>
         <source>测量</source>
         <translation>Measurement</translation>
     </message>
@@ -1379,68 +1379,73 @@
 <context>
     <name>IncidentPanel</name>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="54"/>
-        <location filename="../../widgets/incident_panel.py" line="148"/>
+        <location filename="../../widgets/incident_panel.py" line="56"/>
+        <location filename="../../widgets/incident_panel.py" line="155"/>
         <source>当前无关注事件</source>
         <translation>No incident in focus</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="65"/>
+        <location filename="../../widgets/incident_panel.py" line="67"/>
         <source>设为全局关注 (F)</source>
         <translation>Put in focus for all halls (F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="70"/>
+        <location filename="../../widgets/incident_panel.py" line="72"/>
         <source>开始处置</source>
         <translation>Start response</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="70"/>
+        <location filename="../../widgets/incident_panel.py" line="72"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="71"/>
+        <location filename="../../widgets/incident_panel.py" line="73"/>
         <source>结束事件</source>
         <translation>Close incident</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="146"/>
+        <location filename="../../widgets/incident_panel.py" line="149"/>
         <source>◉ 全局关注</source>
         <translation>◉ In focus</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="159"/>
+        <location filename="../../widgets/incident_panel.py" line="151"/>
+        <source>◎ 全局关注已移至他处</source>
+        <translation>◎ Focus moved elsewhere</translation>
+    </message>
+    <message>
+        <location filename="../../widgets/incident_panel.py" line="166"/>
         <source>指挥：</source>
         <translation>Commander: </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="159"/>
+        <location filename="../../widgets/incident_panel.py" line="166"/>
         <source>更新 </source>
         <translation>Updated </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="169"/>
+        <location filename="../../widgets/incident_panel.py" line="176"/>
         <source>任务：</source>
         <translation>Task: </translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="185"/>
+        <location filename="../../widgets/incident_panel.py" line="192"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="185"/>
+        <location filename="../../widgets/incident_panel.py" line="192"/>
         <source>确定结束该事件？</source>
         <translation>Close this incident?</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="191"/>
+        <location filename="../../widgets/incident_panel.py" line="198"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/incident_panel.py" line="191"/>
+        <location filename="../../widgets/incident_panel.py" line="198"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -1600,12 +1605,12 @@
 <context>
     <name>Panels</name>
     <message>
-        <location filename="../../views/panels.py" line="158"/>
+        <location filename="../../views/panels.py" line="160"/>
         <source>未知面板：</source>
         <translation>Unknown panel: </translation>
     </message>
     <message>
-        <location filename="../../views/panels.py" line="165"/>
+        <location filename="../../views/panels.py" line="167"/>
         <source>面板加载失败：</source>
         <translation>Panel failed to load: </translation>
     </message>

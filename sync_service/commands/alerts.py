@@ -4,7 +4,9 @@ alert.cap query.
 
 Each transition records who and when (updated_by/updated_ts, acknowledged_by/ts) and a note,
 and emits one alert.upsert. Refusals: unknown alert -> NOT_FOUND, outside the actor's domains
--> FORBIDDEN, an illegal transition -> CONFLICT.
+-> FORBIDDEN, an illegal transition -> CONFLICT. The alert is locked while a command checks
+and changes it (commands/common.py): the same transition sent through two service processes
+at once is applied once, the other refused with CONFLICT.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from protocol.commands import (
 )
 from protocol.enums import AlertSource, AlertState
 from sync_service.alerts import escalation, store
+from sync_service.commands.common import locked
 from sync_service.commands.registry import CommandContext, command, query
 from sync_service.db.models import Alert, Domain, Town, User
 from sync_service.eventlog import NewEvent
@@ -37,8 +40,10 @@ _WORDS = {AlertState.ACKNOWLEDGED: ("已确认", "acknowledged"), AlertState.DIS
           AlertState.NEW: ("重新打开", "reopened")}
 
 
-def load(s: Session, ctx: CommandContext, alert_id: int) -> Alert:
-    a = s.get(Alert, alert_id)
+def load(s: Session, ctx: CommandContext, alert_id: int, *, lock: bool = True) -> Alert:
+    """The alert, locked for the command's transaction (commands/common.py); lock=False for a
+    query, which only reads."""
+    a = locked(s, Alert, alert_id) if lock else s.get(Alert, alert_id)
     if a is None:
         ctx.not_found("alert", alert_id)
     ctx.check_domain(a.domain)
@@ -131,6 +136,6 @@ def alert_raise(s: Session, ctx: CommandContext, args: AlertRaise) -> Result:
 
 @query("alert.cap")
 def alert_cap(s: Session, ctx: CommandContext, args: CapExport) -> dict[str, Any]:
-    a = load(s, ctx, args.alert_id)
+    a = load(s, ctx, args.alert_id, lock=False)
     _, xml = export_alert(s, a.id)
     return {"alert_id": a.id, "content_type": "application/cap+xml", "xml": xml}

@@ -54,7 +54,7 @@ def device_register(s: Session, ctx: CommandContext, args: DeviceRegister) -> tu
 
 @command("device.revoke")
 def device_revoke(s: Session, ctx: CommandContext, args: DeviceRevoke) -> tuple[dict[str, Any], list[NewEvent]]:
-    d = s.scalar(select(Device).where(Device.uid == args.device_id))
+    d = s.scalar(select(Device).where(Device.uid == args.device_id).with_for_update())
     if d is None:
         ctx.not_found("device", args.device_id)
     ctx.check_domain(d.domain)

@@ -18,8 +18,14 @@ carries: the stored result has `<field>_redacted: true` in their place. Password
 stored as "***" (command table and audit log alike). An unexpected error
 (a bug) rolls everything back and answers `internal` without storing, so a retry may succeed.
 
-Everything runs on the single writer thread in submission order, so two copies of one id
-racing on two connections still apply once.
+Within a process everything runs on the single writer thread in submission order, so two
+copies of one id racing on two connections still apply once. Several processes on one
+PostgreSQL (scale-out) behave as one service: step 1 first takes a transaction-scoped advisory
+lock on the command id (COMMAND_ID_LOCK, hashtext(id)), so a copy of the id sent to another
+process at the same moment waits for this one to commit, then finds its CommandRecord and
+answers `duplicate`; and handlers lock the rows they check and change (commands/common.py), so
+two different commands on one alert, incident or task are applied one after the other, the
+second checked against what the first committed.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from protocol.commands import COMMANDS, QUERIES, may_query, may_send, parse_args
@@ -50,6 +57,10 @@ from sync_service.db.models import CommandRecord
 from sync_service.eventlog import NewEvent
 
 log = logging.getLogger(__name__)
+# the first key of the two-key advisory locks on command ids (a key space apart from the
+# one-key locks of the event log and the leader)
+COMMAND_ID_LOCK = 7_240_003
+_LOCK_ID = text(f"SELECT pg_advisory_xact_lock({COMMAND_ID_LOCK}, hashtext(:id))")
 
 
 @dataclass
@@ -90,6 +101,8 @@ class Dispatcher:
             return Result(id=frame.id, ok=False, error=_err(ErrorCode.INTERNAL, "the command could not be applied; retry"))
 
         def apply(s: Session) -> tuple[_Outcome, list[NewEvent]]:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(_LOCK_ID, {"id": frame.id})
             rec = s.get(CommandRecord, frame.id)
             if rec is not None:
                 out.from_store = True

@@ -26,5 +26,6 @@ def focus_set(s: Session, ctx: CommandContext, args: FocusSet) -> tuple[dict[str
     hall = ctx.services.get("hall")
     focus = Focus(incident_id=args.incident_id, by=ctx.actor.username,
                   hall=hall if isinstance(hall, str) else None, ts=ctx.now)
-    return {"incident_id": args.incident_id}, [NewEvent(FOCUS_SET, focus.model_dump(mode="json"),
-                                                        domain=domain, town=town)]
+    # `elsewhere` is only ever the redactor's to add, for a session that may not see the incident
+    data = focus.model_dump(mode="json", exclude={"elsewhere"})
+    return {"incident_id": args.incident_id}, [NewEvent(FOCUS_SET, data, domain=domain, town=town)]

@@ -3,20 +3,21 @@
 An incident lives in one domain: that of its most severe alert. Its alerts must all be visible
 to the user who opens it (a bureau operator cannot pull another bureau's alert in). Each
 attached alert gets incident_id set and an alert.upsert event, so every console moves it.
+The incident, then its alerts, are locked while a command changes them (commands/common.py):
+one alert pulled into an incident through two service processes at once lands in one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol import entities as pe
 from protocol.commands import IncidentOpen, IncidentUpdate
 from protocol.enums import AlertState, IncidentState
 from protocol.events import ALERT_UPSERT, INCIDENT_UPSERT
-from sync_service.commands.common import wire
+from sync_service.commands.common import locked, locked_rows, wire
 from sync_service.commands.registry import CommandContext, command
 from sync_service.db.models import Alert, Incident
 from sync_service.eventlog import NewEvent
@@ -34,7 +35,7 @@ def alert_event(a: Alert) -> NewEvent:
 
 
 def _load_alerts(s: Session, ctx: CommandContext, ids: list[int], incident_id: int | None) -> list[Alert]:
-    alerts = list(s.scalars(select(Alert).where(Alert.id.in_(ids))))
+    alerts = locked_rows(s, Alert, ids)
     found = {a.id for a in alerts}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -71,7 +72,7 @@ def incident_open(s: Session, ctx: CommandContext, args: IncidentOpen) -> tuple[
 
 @command("incident.update")
 def incident_update(s: Session, ctx: CommandContext, args: IncidentUpdate) -> tuple[dict[str, Any], list[NewEvent]]:
-    inc = s.get(Incident, args.incident_id) or ctx.not_found("incident", args.incident_id)
+    inc = locked(s, Incident, args.incident_id) or ctx.not_found("incident", args.incident_id)
     ctx.check_domain(inc.domain)
     if inc.state == IncidentState.CLOSED:
         ctx.conflict(f"incident {inc.id} is closed")

@@ -10,7 +10,7 @@ from protocol import entities as pe
 from protocol.commands import ResourceUpdate
 from protocol.enums import ErrorCode
 from protocol.events import RESOURCE_UPSERT
-from sync_service.commands.common import wire
+from sync_service.commands.common import locked, wire
 from sync_service.commands.registry import CommandContext, CommandFailed, command
 from sync_service.db.models import Resource
 from sync_service.eventlog import NewEvent
@@ -22,7 +22,7 @@ def resource_event(r: Resource) -> NewEvent:
 
 @command("resource.update")
 def resource_update(s: Session, ctx: CommandContext, args: ResourceUpdate) -> tuple[dict[str, Any], list[NewEvent]]:
-    r = s.get(Resource, args.resource_id) or ctx.not_found("resource", args.resource_id)
+    r = locked(s, Resource, args.resource_id) or ctx.not_found("resource", args.resource_id)
     ctx.check_domain(r.domain)
     if args.status is None and args.lon is None and args.lat is None:
         raise CommandFailed(ErrorCode.BAD_ARGS, "nothing to update: give status, or lon and lat")

@@ -16,6 +16,7 @@ from protocol.commands import RuleDelete, RuleUpsert
 from protocol.entities import AlertRule as AlertRuleEntity
 from protocol.enums import ErrorCode
 from protocol.events import RULE_DELETED, RULE_UPSERT
+from sync_service.commands.common import locked
 from sync_service.commands.registry import CommandContext, CommandFailed, command
 from sync_service.db.models import AlertRule, DeviceType
 from sync_service.eventlog import NewEvent
@@ -51,7 +52,7 @@ def rule_upsert(s: Session, ctx: CommandContext, args: RuleUpsert) -> tuple[dict
     if not args.thresholds and args.rate_per_min is None and args.offline_periods is None:
         raise CommandFailed(ErrorCode.BAD_ARGS, "a rule needs thresholds, a rate or offline periods")
     if args.id is not None:
-        r = s.get(AlertRule, args.id)
+        r = locked(s, AlertRule, args.id)
         if r is None:
             ctx.not_found("rule", args.id)
     else:
@@ -69,7 +70,7 @@ def rule_upsert(s: Session, ctx: CommandContext, args: RuleUpsert) -> tuple[dict
 
 @command("rule.delete")
 def rule_delete(s: Session, ctx: CommandContext, args: RuleDelete) -> tuple[dict[str, Any], list[NewEvent]]:
-    r = s.get(AlertRule, args.id)
+    r = locked(s, AlertRule, args.id)
     if r is None:
         ctx.not_found("rule", args.id)
     s.delete(r)

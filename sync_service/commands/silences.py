@@ -18,6 +18,7 @@ from protocol.commands import SilenceCancel, SilenceCreate
 from protocol.entities import Silence as SilenceEntity
 from protocol.enums import ErrorCode, SilenceScope
 from protocol.events import SILENCE_UPSERT
+from sync_service.commands.common import locked
 from sync_service.commands.registry import CommandContext, CommandFailed, command
 from sync_service.db.models import Device, DeviceType, Silence, Town
 from sync_service.eventlog import NewEvent
@@ -78,7 +79,7 @@ def silence_create(s: Session, ctx: CommandContext, args: SilenceCreate) -> tupl
 
 @command("silence.cancel")
 def silence_cancel(s: Session, ctx: CommandContext, args: SilenceCancel) -> tuple[dict[str, Any], list[NewEvent]]:
-    x = s.get(Silence, args.silence_id)
+    x = locked(s, Silence, args.silence_id)
     if x is None:
         ctx.not_found("silence", args.silence_id)
     ctx.check_domain(x.domain)

@@ -5,6 +5,8 @@ requires_approval tasks start PROPOSED and wait for task.decide (leaders: approv
 reject -> REJECTED); others start APPROVED. Then task.update walks it forward:
 APPROVED -> DISPATCHED -> EN_ROUTE -> ON_SCENE -> DONE, or CANCELLED from any open state.
 Assigned resources follow: dispatched while the task is under way, available when it ends.
+The task, then its resources, are locked while a command changes them (commands/common.py):
+one decision or step sent through two service processes at once is applied once.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from protocol import entities as pe
 from protocol.commands import TaskCreate, TaskDecide, TaskUpdate
 from protocol.enums import ErrorCode, ResourceStatus, TaskState
 from protocol.events import TASK_UPSERT
-from sync_service.commands.common import wire
+from sync_service.commands.common import locked, locked_rows, wire
 from sync_service.commands.registry import CommandContext, CommandFailed, command
 from sync_service.commands.resources import resource_event
 from sync_service.db.models import Alert, Incident, Resource, Task
@@ -70,7 +72,7 @@ def task_create(s: Session, ctx: CommandContext, args: TaskCreate) -> tuple[dict
 
 @command("task.decide")
 def task_decide(s: Session, ctx: CommandContext, args: TaskDecide) -> tuple[dict[str, Any], list[NewEvent]]:
-    t = s.get(Task, args.task_id) or ctx.not_found("task", args.task_id)
+    t = locked(s, Task, args.task_id) or ctx.not_found("task", args.task_id)
     ctx.check_domain(t.domain)
     if t.state != TaskState.PROPOSED:
         ctx.conflict(f"task {t.id} is {t.state}, not waiting for a decision")
@@ -83,7 +85,7 @@ def task_decide(s: Session, ctx: CommandContext, args: TaskDecide) -> tuple[dict
 
 @command("task.update")
 def task_update(s: Session, ctx: CommandContext, args: TaskUpdate) -> tuple[dict[str, Any], list[NewEvent]]:
-    t = s.get(Task, args.task_id) or ctx.not_found("task", args.task_id)
+    t = locked(s, Task, args.task_id) or ctx.not_found("task", args.task_id)
     ctx.check_domain(t.domain)
     cur, new = TaskState(t.state), TaskState(args.state)
     if cur in _FINAL:
@@ -98,7 +100,7 @@ def task_update(s: Session, ctx: CommandContext, args: TaskUpdate) -> tuple[dict
     events = [task_event(t)]
     if t.resource_ids and (new in _UNDER_WAY) != (cur in _UNDER_WAY):
         status = ResourceStatus.DISPATCHED if new in _UNDER_WAY else ResourceStatus.AVAILABLE
-        for r in s.scalars(select(Resource).where(Resource.id.in_(t.resource_ids))):
+        for r in locked_rows(s, Resource, t.resource_ids):
             r.status, r.updated_ts = status.value, ctx.now
             events.append(resource_event(r))
     return {"task_id": t.id, "state": t.state}, events

@@ -12,7 +12,9 @@ change_password revokes the user's OTHER sessions and keeps the one it was sent 
 
 Guard rails (CONFLICT): an admin may not disable themselves or change their own role, and the
 last enabled admin can be neither disabled nor demoted; an admin resets their own password
-with user.change_password (which asks for the old one).
+with user.change_password (which asks for the old one). User commands run one at a time also
+across service processes on one PostgreSQL (an advisory lock, commands/common.py), so the
+rails hold when two admins act through two processes at once.
 
 Passwords are scrypt-hashed as at login (auth.hash_password), in the commands' prepare hooks:
 on a reader thread, never holding the single writer. A wrong old password is `forbidden`;
@@ -41,6 +43,7 @@ from protocol.commands import (
 )
 from protocol.enums import ErrorCode, Role
 from sync_service.auth import create_user, hash_password, verify_password
+from sync_service.commands.common import USERS_LOCK, one_at_a_time
 from sync_service.commands.registry import CommandContext, CommandFailed, command, query
 from sync_service.db.models import Domain, SessionToken, User
 from sync_service.eventlog import NewEvent
@@ -79,7 +82,11 @@ class _WrongPasswords:
 WRONG = _WrongPasswords()
 
 
-def _user(s: Session, ctx: CommandContext, username: str) -> User:
+def _user(s: Session, ctx: CommandContext, username: str, *, serialise: bool = True) -> User:
+    """The user; serialise (in a command, not a prepare hook's read): user commands on every
+    process one at a time, so two admins demoting each other at once cannot leave none."""
+    if serialise:
+        one_at_a_time(s, USERS_LOCK)
     user = s.scalar(select(User).where(User.username == username))
     if user is None:
         ctx.not_found("user", username)
@@ -131,6 +138,7 @@ def user_wire(u: User, sessions: int = 0) -> dict[str, Any]:
 
 @command("user.create", prepare=lambda _s, _c, args: hash_password(args.password))
 def user_create(s: Session, ctx: CommandContext, args: UserCreate) -> tuple[dict[str, Any], list[NewEvent]]:
+    one_at_a_time(s, USERS_LOCK)  # the same name created through two processes: one conflict
     if s.scalar(select(User.id).where(User.username == args.username)) is not None:
         ctx.conflict(f"user {args.username!r} already exists")
     domains = _scope(s, "user.create", args.role, args.domains)
@@ -194,7 +202,7 @@ def _check_old_password(s: Session, ctx: CommandContext, args: UserChangePasswor
     """(the hash checked against, the new hash): on a reader thread (prepare) or, called
     directly, in the handler."""
     name = ctx.actor.username
-    user = _user(s, ctx, name)
+    user = _user(s, ctx, name, serialise=False)
     wait = WRONG.wait_s(name)
     if wait > 0:
         raise CommandFailed(ErrorCode.FORBIDDEN, f"too many wrong passwords: try again in {int(wait) + 1} s")

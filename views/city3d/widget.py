@@ -65,9 +65,11 @@ class CityView(QWidget):
     ready = Signal()  # the city is shown (every super-tile actor added)
 
     def __init__(self, store: StateStore, commands: CommandSink, parent: QWidget | None = None, *,
-                 table: BuildingTable | None = None, loader: CityLoader | None = None) -> None:
+                 table: BuildingTable | None = None, loader: CityLoader | None = None,
+                 follow_focus: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("CityView")
+        self.follow_focus = follow_focus  # fly to the incident the decision room focuses (by profile)
         self.store, self.commands = store, commands
         self.scene: CityScene | None = None
         self.measure: MeasureTool | None = None
@@ -397,7 +399,7 @@ class CityView(QWidget):
         self._dirty |= {"alerts", "resources", "incidents", "devices", "towns"}
 
     def _on_store_focus_changed(self, focus: Any, instant: bool = False) -> None:
-        if focus is None or focus.incident_id is None or self.scene is None or not self.scene.ready:
+        if not self.follow_focus or focus is None or focus.incident_id is None or self.scene is None or not self.scene.ready:
             return
         inc = self.store.incidents.get(focus.incident_id)
         where = live.incident_xyz(self.scene, inc) if inc is not None else None
