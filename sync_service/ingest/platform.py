@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from protocol.entities import Resource as ResourceEntity
@@ -97,7 +98,8 @@ def write_events(s: Session, checked: Checked, now: float, by: str) -> tuple[lis
     touched: dict[int, Any] = {}
     for spec, closes in checked.specs:
         if closes:
-            a = store.find_live(s, spec.dedup_key)
+            # locked: an operator's command in another process may be moving the same alert
+            a = store.find_live(s, spec.dedup_key, lock=True)
             if a is None or not store.can_transition(a, AlertState.RESOLVED):
                 continue  # a case we never saw open, or already resolved: nothing to do
             store.add_note(a, by, now, "平台已结案 / closed by the platform")
@@ -118,6 +120,12 @@ def write_positions(s: Session, items: list[Any], domain: str, now: float) -> tu
     accepted = 0
     rejected: dict[str, int] = {}
     latest: dict[int, Resource] = {}
+    # Lock the named resources in id order first, as commands do (commands/common.py), so a
+    # batch and a task.update naming the same vehicles cannot wait on each other in a loop.
+    ids = sorted({it.get("resource_id") for it in items if isinstance(it, dict)
+                  and isinstance(it.get("resource_id"), int) and not isinstance(it.get("resource_id"), bool)})
+    rows = {r.id: r for r in s.scalars(select(Resource).where(Resource.id.in_(ids)).order_by(Resource.id)
+                                       .with_for_update())} if ids else {}
     for it in items:
         rid = it.get("resource_id") if isinstance(it, dict) else None
         lon = _coord(it.get("lon"), 180) if isinstance(it, dict) else None
@@ -127,7 +135,7 @@ def write_positions(s: Session, items: list[Any], domain: str, now: float) -> tu
                 or (status is not None and status not in _STATUSES)):
             rejected["malformed"] = rejected.get("malformed", 0) + 1
             continue
-        r = latest.get(rid) or s.get(Resource, rid)
+        r = rows.get(rid)
         if r is None:
             rejected["not_found"] = rejected.get("not_found", 0) + 1
             continue
