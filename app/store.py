@@ -387,17 +387,38 @@ class StateStore:
         return out
 
     def load(self, data: dict[str, Any]) -> None:
-        fresh = _Collections()
-        for name in (*_SNAPSHOT_MODELS, "devices_stats", "metrics", "dq", "focus"):
-            if name in data:
-                _load_collection(fresh, name, data[name])
-        fresh.metrics_history.extend(data.get("metrics_history", []))
+        self.install(prepare_state(data))
+
+    def install(self, prepared: PreparedState) -> None:
+        """Swap in a state made by prepare_state (possibly in a worker thread: validating a big
+        offline cache is seconds of work that must not run on the Qt thread)."""
         self._drop_backlog()
-        self.c = fresh
-        self._recount_open()
-        self._seq = int(data.get("seq", 0))
-        self.data_ts = data.get("data_ts")
+        self.c = prepared.c
+        self._open_counts = prepared.open_counts
+        self._seq = prepared.seq
+        self.data_ts = prepared.data_ts
         self.reset.emit()
+
+
+@dataclass
+class PreparedState:
+    c: _Collections
+    open_counts: dict[tuple[int, str, str], int]
+    seq: int
+    data_ts: float | None
+
+
+def prepare_state(data: dict[str, Any]) -> PreparedState:
+    """Validate a dump()'d state into fresh collections. Touches no store: any thread."""
+    fresh = _Collections()
+    for name in (*_SNAPSHOT_MODELS, "devices_stats", "metrics", "dq", "focus"):
+        if name in data:
+            _load_collection(fresh, name, data[name])
+    fresh.metrics_history.extend(data.get("metrics_history", []))
+    counts: dict[tuple[int, str, str], int] = {}
+    for a in fresh.alerts.values():
+        _count_open(counts, a, 1)
+    return PreparedState(fresh, counts, int(data.get("seq", 0)), data.get("data_ts"))
 
 
 _OPEN = frozenset({AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED})  # app.alert_filter.OPEN_STATES

@@ -18,6 +18,7 @@ from app.notifications import NotificationManager
 from app.settings import ConsoleSettings, config_dir, load_settings, save_settings
 from app.store import StateStore
 from views.context import ViewContext
+from views.startup_trace import mark
 from views.theme import apply_language, apply_theme
 from views.wall import WallManager
 from widgets.common import confirm, lang
@@ -59,6 +60,8 @@ class Shell:
         self.gc_tuning = GcTuning(self.store)
         from backend_client.qt_bridge import StorePacer
         self.pacer = StorePacer(self.store)  # big frames and replays applied in slices, the loop free between
+        from views.startup_builder import PanelBuilder
+        self.builder = PanelBuilder()  # the first page paints at once, the other panels follow
         self.client: Any = None
         self.commands: Any = None  # widgets.command_feedback.CommandTracker around the client
         self.embedded: Any = None
@@ -80,7 +83,8 @@ class Shell:
             self.notifications.error(f"unknown hall profile {hall!r}; choose one of {', '.join(self.profiles)}")
             hall = None
         apply_theme(self.app, self.args.theme or self.settings.theme or
-                    self.profiles.get(hall or self.settings.hall or "duty", next(iter(self.profiles.values()))).theme)
+                    self.profiles.get(hall or self.settings.hall or "duty", next(iter(self.profiles.values()))).theme,
+                    plots=False)  # pyqtgraph is configured before the first plot is built
         if self.args.embedded:
             self._start_embedded(hall)
             return
@@ -126,6 +130,7 @@ class Shell:
 
     def connect(self, server: str, user: str, password: str, hall: str) -> None:
         from backend_client.client import ConsoleClient
+        mark("connect")
         profile = self.profiles.get(hall) or self.profiles["operations"]
         self.settings.server_url, self.settings.user, self.settings.hall = server, user, profile.id
         self.save()
@@ -133,6 +138,7 @@ class Shell:
             self.client = ConsoleClient(server, self.store, hall=profile.id)
             self.client.login_failed.connect(self._on_client_login_failed)
         self.client.login(user, password)
+        mark("login-called")
         self._open_wall(profile)
 
     def _on_client_login_failed(self, code: str, message: str) -> None:
@@ -151,8 +157,12 @@ class Shell:
         red.sound.set_muted(self.settings.mute)
         self.ctx = ViewContext(self.store, self.commands, self.settings, profile,
                                notifications=self.notifications, red_center=red, save_settings=self.save)
-        self.wall = WallManager(self.ctx, self.on_action, kiosk=self.args.kiosk)
-        self.wall.build()
+        self.wall = WallManager(self.ctx, self.on_action, kiosk=self.args.kiosk, builder=self.builder)
+        windows = self.wall.build()
+        mark("wall-built")
+        if windows:
+            from views.startup_trace import watch_first_paint
+            watch_first_paint(windows[0], self.builder.first_painted)
 
     def on_action(self, action_id: str) -> None:
         if self.ctx is None or self.wall is None:
@@ -259,6 +269,7 @@ def demo_password(user: str) -> str:
 def run(argv: list[str]) -> int:
     import qasync
 
+    mark("shell-imported")
     logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv[1:])

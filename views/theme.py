@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 from importlib import resources as importlib_resources
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
@@ -26,13 +26,24 @@ def stylesheet(theme: str) -> str:
     return (styles / f"{name}.qss").read_text(encoding="utf-8").replace("@STYLES@", Path(str(styles)).as_posix())
 
 
-def apply_theme(app: QApplication, theme: str) -> None:
+def apply_theme(app: QApplication, theme: str, *, plots: bool = True) -> None:
     """QSS for widgets; pyqtgraph draws itself, so its colours are set to match (plots made
-    after this call use them; the wall rebuilds its windows on a theme change)."""
+    after this call use them; the wall rebuilds its windows on a theme change). plots=False
+    leaves that to configure_plots() before the first plot is built (pyqtgraph's import is
+    ~200-450 ms the console need not spend before its first frame)."""
     app.setStyleSheet(stylesheet(theme))
-    bg, fg = _PLOT_COLOURS.get(theme, _PLOT_COLOURS["dark"])
-    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
     app.setProperty("ioc_theme", theme)
+    if plots or "pyqtgraph" in sys.modules:
+        configure_plots()
+
+
+def configure_plots() -> None:
+    """pyqtgraph's colours for the application's theme (imports pyqtgraph)."""
+    import pyqtgraph as pg
+    app = QApplication.instance()
+    theme = app.property("ioc_theme") if app is not None else None
+    bg, fg = _PLOT_COLOURS.get(str(theme), _PLOT_COLOURS["dark"])
+    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
 
 
 def qm_path(lang: str) -> Path:

@@ -4,22 +4,22 @@
 <context>
     <name>Age</name>
     <message>
-        <location filename="../../widgets/common.py" line="124"/>
+        <location filename="../../widgets/common.py" line="129"/>
         <source>%1 秒</source>
         <translation>%1 s</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="126"/>
+        <location filename="../../widgets/common.py" line="131"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="128"/>
+        <location filename="../../widgets/common.py" line="133"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="129"/>
+        <location filename="../../widgets/common.py" line="134"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
@@ -27,37 +27,37 @@
 <context>
     <name>AlertFeed</name>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="104"/>
+        <location filename="../../widgets/alert_feed.py" line="123"/>
         <source>未处理完</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="105"/>
+        <location filename="../../widgets/alert_feed.py" line="124"/>
         <source>全部状态</source>
         <translation>All states</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="109"/>
+        <location filename="../../widgets/alert_feed.py" line="128"/>
         <source>搜索 (Ctrl+F)</source>
         <translation>Search (Ctrl+F)</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="111"/>
+        <location filename="../../widgets/alert_feed.py" line="130"/>
         <source>清除筛选</source>
         <translation>Clear filters</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="131"/>
+        <location filename="../../widgets/alert_feed.py" line="150"/>
         <source>全部部门</source>
         <translation>All bureaus</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="131"/>
+        <location filename="../../widgets/alert_feed.py" line="150"/>
         <source>全部镇街</source>
         <translation>All towns</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="270"/>
+        <location filename="../../widgets/alert_feed.py" line="299"/>
         <source>有 %n 条红色告警被当前筛选隐藏</source>
         <translation>
             <numerusform>Red alerts hidden by the current filter: %n</numerusform>
@@ -65,17 +65,17 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="303"/>
+        <location filename="../../widgets/alert_feed.py" line="332"/>
         <source>当前角色无此权限</source>
         <translation>Your role may not do this</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="313"/>
+        <location filename="../../widgets/alert_feed.py" line="342"/>
         <source>请确认</source>
         <translation>Please confirm</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/alert_feed.py" line="314"/>
+        <location filename="../../widgets/alert_feed.py" line="343"/>
         <source>对 %n 条告警执行：</source>
         <translation>
             <numerusform>Selected alerts: %n — </numerusform>
@@ -83,22 +83,22 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="320"/>
+        <location filename="../../widgets/alert_feed.py" line="349"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="325"/>
+        <location filename="../../widgets/alert_feed.py" line="354"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="325"/>
+        <location filename="../../widgets/alert_feed.py" line="354"/>
         <source>已完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_feed.py" line="327"/>
+        <location filename="../../widgets/alert_feed.py" line="356"/>
         <source>失败：</source>
         <translation>Failed: </translation>
     </message>
@@ -106,42 +106,42 @@
 <context>
     <name>AlertTableModel</name>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>级别</source>
         <translation>Level</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="287"/>
+        <location filename="../../widgets/alert_model.py" line="299"/>
         <source>告警内容</source>
         <translation>Alert</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>部门</source>
         <translation>Bureau</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="288"/>
+        <location filename="../../widgets/alert_model.py" line="300"/>
         <source>次数</source>
         <translation>Count</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="289"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location filename="../../widgets/alert_model.py" line="289"/>
+        <location filename="../../widgets/alert_model.py" line="301"/>
         <source>处置人</source>
         <translation>Handler</translation>
     </message>
@@ -1000,37 +1000,37 @@
 <context>
     <name>DeviceHealth</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>部门 / 类型</source>
         <translation>Bureau / type</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>总数</source>
         <translation>Total</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="59"/>
+        <location filename="../../widgets/device_health.py" line="67"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="60"/>
+        <location filename="../../widgets/device_health.py" line="68"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="60"/>
+        <location filename="../../widgets/device_health.py" line="68"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="91"/>
+        <location filename="../../widgets/device_health.py" line="99"/>
         <source>全市</source>
         <translation>City-wide</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="92"/>
+        <location filename="../../widgets/device_health.py" line="100"/>
         <source>%1：设备 %2 台，在线率 %3%，离线 %4，故障 %5</source>
         <translation>%1: %2 devices, %3% online, %4 offline, %5 faulty</translation>
     </message>
@@ -1038,72 +1038,72 @@
 <context>
     <name>DeviceListDialog</name>
     <message>
-        <location filename="../../widgets/device_health.py" line="144"/>
+        <location filename="../../widgets/device_health.py" line="152"/>
         <source>设备列表</source>
         <translation>Devices</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="146"/>
+        <location filename="../../widgets/device_health.py" line="154"/>
         <source>正在查询…</source>
         <translation>Querying…</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>编号</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="148"/>
+        <location filename="../../widgets/device_health.py" line="156"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>状态</source>
         <translation>State</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>最后上报</source>
         <translation>Last report</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="149"/>
+        <location filename="../../widgets/device_health.py" line="157"/>
         <source>最新读数</source>
         <translation>Latest values</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="162"/>
+        <location filename="../../widgets/device_health.py" line="170"/>
         <source>未连接服务，无法查询</source>
         <translation>Not connected to the service; cannot query</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="168"/>
+        <location filename="../../widgets/device_health.py" line="176"/>
         <source>查询失败：</source>
         <translation>Query failed: </translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="173"/>
+        <location filename="../../widgets/device_health.py" line="181"/>
         <source>共 %1 台，显示 %2 台</source>
         <translation>%1 devices, %2 shown</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>在线</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>离线</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../widgets/device_health.py" line="174"/>
+        <location filename="../../widgets/device_health.py" line="182"/>
         <source>故障</source>
         <translation>Faulty</translation>
     </message>
@@ -1124,7 +1124,7 @@
 <context>
     <name>HallWindow</name>
     <message>
-        <location filename="../../views/window.py" line="50"/>
+        <location filename="../../views/window.py" line="54"/>
         <source>演练…</source>
         <translation>Drill…</translation>
     </message>
@@ -1132,47 +1132,47 @@
 <context>
     <name>HeaderBar</name>
     <message>
-        <location filename="../../widgets/header.py" line="81"/>
+        <location filename="../../widgets/header.py" line="114"/>
         <source>✕ 已静音</source>
         <translation>✕ Muted</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="81"/>
+        <location filename="../../widgets/header.py" line="114"/>
         <source>♪ 声音开</source>
         <translation>♪ Sound on</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="93"/>
+        <location filename="../../widgets/header.py" line="126"/>
         <source>● 在线 · 数据 %1 前</source>
         <translation>● Online · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="94"/>
+        <location filename="../../widgets/header.py" line="127"/>
         <source>● 在线</source>
         <translation>● Online</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="96"/>
+        <location filename="../../widgets/header.py" line="129"/>
         <source>◐ 重连中</source>
         <translation>◐ Reconnecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="96"/>
+        <location filename="../../widgets/header.py" line="129"/>
         <source> · 数据 %1 前</source>
         <translation> · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="98"/>
+        <location filename="../../widgets/header.py" line="131"/>
         <source>◌ 连接中</source>
         <translation>◌ Connecting</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="99"/>
+        <location filename="../../widgets/header.py" line="132"/>
         <source>○ 离线 · 数据 %1 前</source>
         <translation>○ Offline · data %1 old</translation>
     </message>
     <message>
-        <location filename="../../widgets/header.py" line="129"/>
+        <location filename="../../widgets/header.py" line="163"/>
         <source>雨量 %1 mm</source>
         <translation>Rain %1 mm</translation>
     </message>
@@ -1307,22 +1307,22 @@
 <context>
     <name>Level</name>
     <message>
-        <location filename="../../widgets/common.py" line="47"/>
+        <location filename="../../widgets/common.py" line="52"/>
         <source>红色</source>
         <translation>Red</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="48"/>
+        <location filename="../../widgets/common.py" line="53"/>
         <source>橙色</source>
         <translation>Orange</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="49"/>
+        <location filename="../../widgets/common.py" line="54"/>
         <source>黄色</source>
         <translation>Yellow</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="50"/>
+        <location filename="../../widgets/common.py" line="55"/>
         <source>蓝色</source>
         <translation>Blue</translation>
     </message>
@@ -1384,6 +1384,14 @@
     </message>
 </context>
 <context>
+    <name>PanelFrame</name>
+    <message>
+        <location filename="../../views/page.py" line="58"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <location filename="../../views/panels.py" line="158"/>
@@ -1399,12 +1407,12 @@
 <context>
     <name>RedAlertBanner</name>
     <message>
-        <location filename="../../widgets/red_alert.py" line="157"/>
+        <location filename="../../widgets/red_alert.py" line="182"/>
         <source>确认 (Ctrl+Enter)</source>
         <translation>Acknowledge (Ctrl+Enter)</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../widgets/red_alert.py" line="180"/>
+        <location filename="../../widgets/red_alert.py" line="204"/>
         <source>（另有 %n 条）</source>
         <translation>
             <numerusform> (+%n more)</numerusform>
@@ -1412,7 +1420,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../widgets/red_alert.py" line="181"/>
+        <location filename="../../widgets/red_alert.py" line="205"/>
         <source>红色告警</source>
         <translation>RED ALERT</translation>
     </message>
@@ -1420,27 +1428,27 @@
 <context>
     <name>Role</name>
     <message>
-        <location filename="../../widgets/common.py" line="78"/>
+        <location filename="../../widgets/common.py" line="83"/>
         <source>值班员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="79"/>
+        <location filename="../../widgets/common.py" line="84"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="80"/>
+        <location filename="../../widgets/common.py" line="85"/>
         <source>值班主任</source>
         <translation>Duty officer</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="81"/>
+        <location filename="../../widgets/common.py" line="86"/>
         <source>委办局操作员</source>
         <translation>Bureau operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="82"/>
+        <location filename="../../widgets/common.py" line="87"/>
         <source>管理员</source>
         <translation>Administrator</translation>
     </message>
@@ -1538,34 +1546,34 @@
         <translation>Not connected to the service: no drill can be started.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="157"/>
+        <location filename="../../views/scenario_dialog.py" line="161"/>
         <source>开始演练「%1」，%2 倍速？
 演练告警会出现在所有大厅。</source>
         <translation>Start the drill “%1” at %2x?
 Its alerts will appear in every hall.</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="159"/>
+        <location filename="../../views/scenario_dialog.py" line="163"/>
         <source>确认开始演练</source>
         <translation>Confirm drill</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="163"/>
+        <location filename="../../views/scenario_dialog.py" line="167"/>
         <source>发送中…</source>
         <translation>Sending…</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="173"/>
+        <location filename="../../views/scenario_dialog.py" line="177"/>
         <source>已排队，联网后发送</source>
         <translation>Queued; sent when back online</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="175"/>
+        <location filename="../../views/scenario_dialog.py" line="179"/>
         <source>演练已开始：%1（%2 倍速）</source>
         <translation>Drill started: %1 (%2x)</translation>
     </message>
     <message>
-        <location filename="../../views/scenario_dialog.py" line="181"/>
+        <location filename="../../views/scenario_dialog.py" line="185"/>
         <source>服务说明：%1</source>
         <translation>Service says: %1</translation>
     </message>
@@ -1573,17 +1581,17 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>ScreenView</name>
     <message>
-        <location filename="../../views/screen_view.py" line="92"/>
+        <location filename="../../views/screen_view.py" line="99"/>
         <source> · 红色告警，轮播暂停</source>
         <translation> · red alert, rotation paused</translation>
     </message>
     <message>
-        <location filename="../../views/screen_view.py" line="94"/>
+        <location filename="../../views/screen_view.py" line="101"/>
         <source> · 已暂停</source>
         <translation> · paused</translation>
     </message>
     <message>
-        <location filename="../../views/screen_view.py" line="96"/>
+        <location filename="../../views/screen_view.py" line="103"/>
         <source> · 操作中，轮播暂停</source>
         <translation> · in use, rotation paused</translation>
     </message>
@@ -1591,7 +1599,7 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="179"/>
+        <location filename="../../views/shell.py" line="189"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
@@ -1655,77 +1663,77 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>State</name>
     <message>
-        <location filename="../../widgets/common.py" line="57"/>
+        <location filename="../../widgets/common.py" line="62"/>
         <source>新告警</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="58"/>
+        <location filename="../../widgets/common.py" line="63"/>
         <source>已确认</source>
         <translation>Acknowledged</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="59"/>
+        <location filename="../../widgets/common.py" line="64"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="60"/>
+        <location filename="../../widgets/common.py" line="65"/>
         <source>已解除</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="61"/>
+        <location filename="../../widgets/common.py" line="66"/>
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="62"/>
+        <location filename="../../widgets/common.py" line="67"/>
         <source>待处置</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="63"/>
+        <location filename="../../widgets/common.py" line="68"/>
         <source>处置中</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="64"/>
+        <location filename="../../widgets/common.py" line="69"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="65"/>
+        <location filename="../../widgets/common.py" line="70"/>
         <source>待审批</source>
         <translation>Awaiting approval</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="66"/>
+        <location filename="../../widgets/common.py" line="71"/>
         <source>已批准</source>
         <translation>Approved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="67"/>
+        <location filename="../../widgets/common.py" line="72"/>
         <source>已驳回</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="68"/>
+        <location filename="../../widgets/common.py" line="73"/>
         <source>途中</source>
         <translation>En route</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="69"/>
+        <location filename="../../widgets/common.py" line="74"/>
         <source>到场</source>
         <translation>On scene</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="70"/>
+        <location filename="../../widgets/common.py" line="75"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="71"/>
+        <location filename="../../widgets/common.py" line="76"/>
         <source>已取消</source>
         <translation>Cancelled</translation>
     </message>
