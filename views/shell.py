@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ class Shell:
         self.settings: ConsoleSettings = load_settings()
         if args.lang:
             self.settings.language = args.lang
+        if args.server:  # also what the login dialog offers
+            self.settings.server_url = args.server
         self.notifications = NotificationManager()
         self.notifications.install()
         self.store = StateStore()
@@ -266,7 +269,9 @@ def demo_password(user: str) -> str:
     return DEMO_PASSWORD
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], on_start: Callable[[Shell], object] | None = None) -> int:
+    """The console until it quits. on_start(shell) is called on the running loop once the shell
+    has started (the end-to-end test drives the real console through it)."""
     import qasync
 
     mark("shell-imported")
@@ -290,6 +295,8 @@ def run(argv: list[str]) -> int:
         except Exception as exc:  # noqa: BLE001 - e.g. the embedded service did not start
             shell.notifications.error(str(exc), source="start")
             log.exception("start failed")
+        if on_start is not None:
+            on_start(shell)
         await shell.closing.wait()
         await shell.shutdown()
         return 0
