@@ -131,7 +131,7 @@ def _build_window() -> tuple[Any, Any, Any]:
     red.sound.set_muted(True)
     profile = shipped_profiles()["operations"]
     ctx = ViewContext(store, sink, ConsoleSettings(mute=True), profile, red_center=red)
-    builder = PanelBuilder(preload=("pyqtgraph",))
+    builder = PanelBuilder(preload=("citymodel.towns:load_towns", "pyqtgraph"))
     _KEEP.append(builder)
     win = HallWindow(ctx, list(range(len(profile.screens))), kiosk=False, builder=builder)
     watch_first_paint(win, builder.first_painted)
@@ -539,8 +539,11 @@ _PAINT_WATCH = (
     "    def eventFilter(self, o, e):\n"
     "        if not self.done and e.type() == QEvent.Type.Paint:\n"
     "            self.done = True\n"
-    "            QTimer.singleShot(0, lambda: print('FIRST_PAINT', time.monotonic(), flush=True))\n"
-    "        return False\n")
+    "            QTimer.singleShot(0, self.painted)\n"
+    "        return False\n"
+    "    def painted(self):\n"
+    "        print('FIRST_PAINT', time.monotonic(), flush=True)\n"
+    "        if '_after_first_paint' in globals(): _after_first_paint()\n")
 
 _HALL_WINDOW_CODE = (
     "import time\nt_main = time.monotonic()\nprint('MAIN', t_main, flush=True)\n"
@@ -558,19 +561,36 @@ _HALL_WINDOW_CODE = (
     "w = _W(); win.installEventFilter(w); win.resize(1920, 1080); win.show()\n"
     "QTimer.singleShot(1500, app.quit); app.exec()\n")
 
+# after the first paint, the longest stall of the loop while the console builds the rest
+# (a 5 ms probe until it quits, printed at exit with the CPU time the Qt thread used in it)
+_AFTER_PROBE = (
+    "class _P(QObject):\n"
+    "    def start(self):\n"
+    "        from PySide6.QtCore import Qt\n"
+    "        self.last, self.cpu, self.worst = time.perf_counter(), time.thread_time(), (0.0, 0.0)\n"
+    "        self.t = QTimer(self, interval=5); self.t.setTimerType(Qt.TimerType.PreciseTimer)\n"
+    "        self.t.timeout.connect(self.tick); self.t.start()\n"
+    "        import atexit; atexit.register(lambda: print('AFTER_STALL', *self.worst, flush=True))\n"
+    "    def tick(self):\n"
+    "        now, cpu = time.perf_counter(), time.thread_time()\n"
+    "        if now - self.last > self.worst[0]: self.worst = (now - self.last, cpu - self.cpu)\n"
+    "        self.last, self.cpu = now, cpu\n")
+
 # The real console (main.py -> views.shell): a watcher on the first window the wall opens,
 # installed from outside so the same code measures an older checkout too.
 _CONSOLE_CODE = (
     "import time\nt_main = time.monotonic()\nprint('MAIN', t_main, flush=True)\n"
-    "import sys\n" + _PAINT_WATCH +
+    "import sys\n" + _PAINT_WATCH + _AFTER_PROBE +
     "import views.wall as _wall\n"
     "_build = _wall.WallManager.build\n"
     "def build(self):\n"
     "    wins = _build(self)\n"
     "    if wins and not getattr(_wall, '_watched', None):\n"
     "        _wall._watched = _W(); wins[0].installEventFilter(_wall._watched)\n"
+    "        _wall._probe = _P()\n"
     "    return wins\n"
     "_wall.WallManager.build = build\n"
+    "def _after_first_paint(): _wall._probe.start()\n"
     "sys.argv = ['ioc-console', *sys.argv[1:]]\n"
     "from main import main\nraise SystemExit(main())\n")
 
@@ -598,19 +618,25 @@ def _launch_to_first_paint(code: str, args: list[str], env: dict[str, str], cwd:
                 got[parts[0]] = float(parts[1])
     finally:
         try:
-            _out, err = proc.communicate(timeout=30)
+            rest, err = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _out, err = proc.communicate()
+            rest, err = proc.communicate()
     if "FIRST_PAINT" not in got:
         raise RuntimeError(f"no first paint: {err.decode(errors='replace')[-2000:]}")
+    after: dict[str, float] = {}
+    for line in rest.decode(errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "AFTER_STALL":
+            after = {"after_paint_max_stall_ms": round(float(parts[1]) * 1000 - 5, 1),
+                     "after_paint_max_stall_cpu_ms": round(float(parts[2]) * 1000, 1)}
     marks = {}
     for line in err.decode(errors="replace").splitlines():  # the console's own marks, if it has them
         parts = line.split()
         if len(parts) == 3 and parts[0] == "ioc-startup":
             marks[parts[1]] = round((float(parts[2]) - t_launch) * 1000)
-    return {"interpreter_ms": round((got["MAIN"] - t_launch) * 1000),
-            "first_paint_ms": round((got["FIRST_PAINT"] - t_launch) * 1000), "marks": marks}  # type: ignore[dict-item]
+    return {"interpreter_ms": round((got["MAIN"] - t_launch) * 1000),  # type: ignore[dict-item]
+            "first_paint_ms": round((got["FIRST_PAINT"] - t_launch) * 1000), "marks": marks, **after}
 
 
 def _cold_start() -> dict[str, float]:
@@ -710,10 +736,10 @@ def _console_cold_start(quick: bool) -> dict[str, Any]:
                        IOC_CLIENT_DIR=str(work / f"client-{hall}"), IOC_CITY_CACHE_DIR=str(work / "city"),
                        IOC_CONSOLE_STARTUP_TRACE="1", IOC_LOG_LEVEL="WARNING")
             args = ["--server", svc.url, "--user", user, "--password", DEMO_PASSWORD, "--hall", hall,
-                    "--quit-after", "5"]
+                    "--quit-after", "8"]
             runs = []
             for k in range(1 + (1 if quick else CONSOLE_RUNS)):
-                r = _launch_to_first_paint(_CONSOLE_CODE, args, env, cwd=root, cpu=0)
+                r = _launch_to_first_paint(_CONSOLE_CODE, args, env, cwd=root)
                 if k:  # the first start wrote the offline cache a laptop has from yesterday
                     runs.append(r)
             runs.sort(key=lambda r: r["first_paint_ms"])
@@ -721,6 +747,10 @@ def _console_cold_start(quick: bool) -> dict[str, Any]:
             out[f"console_{hall}_cold_start_ms"] = med["first_paint_ms"]
             out[f"console_{hall}_cold_start_runs_ms"] = [r["first_paint_ms"] for r in runs]
             out[f"console_{hall}_interpreter_ms"] = med["interpreter_ms"]
+            if "after_paint_max_stall_ms" in med:  # the rest being built (old code: nothing left)
+                worst = max(runs, key=lambda r: r.get("after_paint_max_stall_ms", 0))
+                out[f"console_{hall}_after_paint_max_stall_ms"] = worst["after_paint_max_stall_ms"]
+                out[f"console_{hall}_after_paint_max_stall_cpu_ms"] = worst["after_paint_max_stall_cpu_ms"]
             if med["marks"]:
                 out[f"console_{hall}_marks_ms"] = med["marks"]
             print(f"  {hall}: first paint {out[f'console_{hall}_cold_start_runs_ms']} ms "

@@ -6,12 +6,17 @@ the city and building its scene. With a PanelBuilder the page frames are made at
 panel's body is built:
 - when its frame is first shown (before that frame paints: the visible page is complete in the
   first frame);
-- for a hidden frame, after the first paint, one panel per idle slice (IDLE_GAP_MS apart, the
-  loop serving paints, input and the socket in between), so switching to a tab is instant;
-- for a heavy panel (the 3D city), only once it is shown and after the first paint: its
-  libraries are imported in a worker thread first (PRELOAD_MODULES), the frame saying
+- for a hidden frame, one panel per idle slice (IDLE_GAP_MS apart, the loop serving paints,
+  input and the socket in between) once the first paint is done and the preload below has
+  finished, so switching to a tab is instant later;
+- for a heavy panel (the 3D city), only once it is shown and preloaded, the frame saying
   "loading" meanwhile. A hidden 3D city is never built in the background: it would hold the
   Qt thread and a gigabyte of memory for a page nobody opened.
+After the first paint a worker thread does what the later panels would otherwise do on the Qt
+thread (PRELOAD): import pyqtgraph and the 3D stack (~2 s), and make the towns' polygons the
+town map draws (~150-400 ms). It holds the GIL now and then (a C extension's initialisation
+cannot be interrupted: up to ~90 ms for VTK's largest), so the idle builds wait for it rather
+than compete with it.
 """
 
 from __future__ import annotations
@@ -33,17 +38,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEAVY_PANELS = frozenset({"city3d"})
-# imported aside after the first paint: the plots' library and the 3D view with its stack
-PRELOAD_MODULES = ("pyqtgraph", "views.city3d.widget")
+# done aside after the first paint: "module" is imported, "module:function" also called
+PRELOAD = ("citymodel.towns:load_towns", "pyqtgraph", "views.city3d.widget")
 IDLE_GAP_MS = 40
 
 
 class PanelBuilder(QObject):
-    def __init__(self, parent: QObject | None = None, *, preload: tuple[str, ...] = PRELOAD_MODULES) -> None:
+    def __init__(self, parent: QObject | None = None, *, preload: tuple[str, ...] = PRELOAD) -> None:
         super().__init__(parent)
         self.waiting: list[PanelFrame] = []  # deferred frames, in page order
         self.painted = False
-        self.preload_modules = preload
+        self.preload = preload
         self.preloaded = threading.Event()
         self._preload_thread: threading.Thread | None = None
         self.built = 0  # bodies this builder built (tests and the log read it)
@@ -83,12 +88,15 @@ class PanelBuilder(QObject):
 
     def _preload(self) -> None:
         t0 = time.perf_counter()
-        for name in self.preload_modules:
+        for entry in self.preload:
+            name, _, fn = entry.partition(":")
             try:
-                importlib.import_module(name)
+                module = importlib.import_module(name)
+                if fn:
+                    getattr(module, fn)()
             except Exception as exc:  # noqa: BLE001 - e.g. no 3D stack: the panel says so when built
-                log.info("preloading %s failed: %s", name, exc)
-        log.info("preloaded %s in %.0f ms", ", ".join(self.preload_modules), (time.perf_counter() - t0) * 1000)
+                log.info("preloading %s failed: %s", entry, exc)
+        log.info("preloaded %s in %.0f ms", ", ".join(self.preload), (time.perf_counter() - t0) * 1000)
         self.preloaded.set()
 
     # ---- the idle slices ------------------------------------------------------------------
@@ -99,19 +107,15 @@ class PanelBuilder(QObject):
     def _next(self) -> tuple[PanelFrame | None, bool]:
         """The frame to build now, and whether any frame is still worth coming back for."""
         self.waiting = [f for f in self.waiting if shiboken6.isValid(f) and not f.is_built]
-        pending = False
-        for f in self.waiting:  # a frame on screen first (a heavy one once its imports are in)
-            if f.isVisible() and (not f.heavy or self.preloaded.is_set()):
-                return f, True
-            pending = pending or f.isVisible() or not f.heavy
-        for f in self.waiting:
-            if not f.heavy:
-                return f, True
-        return None, pending
+        wanted = [f for f in self.waiting if f.isVisible() or not f.heavy]
+        if not self.preloaded.is_set():
+            return None, bool(wanted)
+        visible = [f for f in wanted if f.isVisible()]  # a frame on screen first, then the hidden ones
+        return (visible or wanted or [None])[0], bool(wanted)
 
     def _on_timer(self) -> None:
         frame, pending = self._next()
-        if frame is not None:
+        if frame is not None:  # one panel per slice
             t0 = time.perf_counter()
             frame.ensure_built()
             ms = (time.perf_counter() - t0) * 1000
