@@ -378,8 +378,8 @@ class _GcPauses:
     def __init__(self) -> None:
         import gc
         self.gc = gc
-        self.t0 = 0.0
-        self.longest = 0.0
+        self.t0 = self.c0 = 0.0
+        self.longest = self.longest_cpu = 0.0
         self.longest_gen = -1
         self.count = 0
 
@@ -392,12 +392,13 @@ class _GcPauses:
 
     def _cb(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self.t0 = time.perf_counter()
+            self.t0, self.c0 = time.perf_counter(), time.thread_time()
             return
         d = time.perf_counter() - self.t0
         self.count += 1
         if d > self.longest:
             self.longest, self.longest_gen = d, info.get("generation", -1)
+            self.longest_cpu = time.thread_time() - self.c0
 
 
 class _StallStacks:
@@ -494,7 +495,8 @@ def _burst(seconds: float, store: Any, win: Any, id_space: int | None = None,
            "max_stall_cpu_ms": round(probe.max_gap_cpu * 1000, 1), "stalls_over_50ms": probe.over_50ms,
            "rows_seen": len(delays), "p50_visible_ms": pct(0.5), "p99_visible_ms": pct(0.99),
            "backlog_max": backlog["max"], "backlog_at_end": backlog["at_end"], "backlog_after": store.backlog,
-           "gc_longest_pause_ms": round(gcp.longest * 1000, 1), "gc_longest_pause_gen": gcp.longest_gen,
+           "gc_longest_pause_ms": round(gcp.longest * 1000, 1), "gc_longest_pause_cpu_ms": round(gcp.longest_cpu * 1000, 1),
+           "gc_longest_pause_gen": gcp.longest_gen,
            "gc_collections": gcp.count, "refresh_passes": hub.passes - hub_passes,
            "refresh_ticks_split": hub.split_ticks - hub_split}
     if pacer is not None:
@@ -795,13 +797,13 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
     frozen_start = gc.get_freeze_count()
     objects_after_warmup: int | None = None  # Python objects the collector knows (frozen too)
     samples: list[tuple[float, float]] = []
-    stalls: list[float] = []
+    stalls: list[tuple[float, float]] = []  # (max stall, CPU in it) per round
     events = 0
     t0 = time.perf_counter()
     while (elapsed := time.perf_counter() - t0) < total_s:
         b = _burst(min(sample_s, max(total_s - elapsed, 1.0)), store, win, id_space=SOAK_ID_SPACE, metrics_every_s=1.0)
         events += b["events"]
-        stalls.append(b["max_stall_ms"])
+        stalls.append((b["max_stall_ms"], b["max_stall_cpu_ms"]))
         samples.append((time.perf_counter() - t0, proc.memory_info().rss / 2**20))
         if objects_after_warmup is None and samples[-1][0] >= warmup_s:
             objects_after_warmup = len(gc.get_objects()) + gc.get_freeze_count()
@@ -817,7 +819,8 @@ def _soak(minutes: float, store: Any, win: Any) -> dict[str, Any]:
             "rss_growth_after_warmup_mb": round(samples[-1][1] - base, 1),
             "rss_growth_after_warmup_pct": round(100 * (samples[-1][1] - base) / base, 1),
             "rss_slope_mb_per_10min": round(slope_per_10min(after), 2),
-            "soak_max_stall_ms": stalls[-1], "soak_median_round_max_stall_ms": stalls[len(stalls) // 2],
+            "soak_max_stall_ms": stalls[-1][0], "soak_max_stall_cpu_ms": stalls[-1][1],
+            "soak_median_round_max_stall_ms": stalls[len(stalls) // 2][0],
             "gc_frozen_objects_start": frozen_start, "gc_frozen_objects_end": gc.get_freeze_count(),
             "py_objects_after_warmup": objects_after_warmup,
             "py_objects_end": len(gc.get_objects()) + gc.get_freeze_count(),

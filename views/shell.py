@@ -250,6 +250,8 @@ class Shell:
             self.quit()
 
     async def shutdown(self) -> None:
+        self.builder.stop()
+        await asyncio.to_thread(self.builder.join_preload)
         if self.client is not None:
             try:
                 await asyncio.wait_for(self.client.stop(), 10)

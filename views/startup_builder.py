@@ -86,6 +86,15 @@ class PanelBuilder(QObject):
         self._preload_thread.start()
         self._schedule()
 
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def join_preload(self, timeout_s: float = 15.0) -> None:
+        """Before the interpreter exits (any thread): let an import under way finish (a C
+        extension torn down in the middle of its initialisation can crash the exit)."""
+        if self._preload_thread is not None:
+            self._preload_thread.join(timeout_s)
+
     def _preload(self) -> None:
         t0 = time.perf_counter()
         for entry in self.preload:
