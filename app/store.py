@@ -8,7 +8,8 @@ Paced application (the console sets `pacer`, see backend_client.qt_bridge.StoreP
 of up to 500 events, or a resume replay of thousands, would hold the Qt thread for tens of ms if
 applied at once. With a pacer, apply_events only queues (in order, duplicates dropped) and asks
 the pacer to call drain(budget) from the event loop, which applies what fits in the time budget
-and emits the signals for that slice. Without one (tests, tools) events apply at once.
+and emits the signals for that slice; a snapshot's parts are queued the same way, validated in
+those slices and swapped in once complete. Without one (tests, tools) everything applies at once.
 """
 
 from __future__ import annotations
@@ -165,8 +166,8 @@ class StateStore:
     @seq.setter
     def seq(self, value: int) -> None:
         # The client adopts a seq the service says we are synced to (heartbeat synced_seq).
-        # Queued events below it are still to be applied: the seq is adopted once they are.
-        if self._backlog:
+        # Queued events below it (or a snapshot) are still to be applied: adopted once they are.
+        if self._backlog or self._pending is not None:
             self._seq_after_backlog = max(self._seq_after_backlog, value)
         else:
             self._seq = value
@@ -218,9 +219,9 @@ class StateStore:
     def begin_snapshot(self, seq: int) -> None:
         self._pending = _Collections()
         self._pending_seq = seq
-        self._pending_counts: dict[tuple[int, str, str], int] = {}
-        self._pending_red: dict[int, None] = {}
-        self._parts: deque[tuple[str, list[dict[str, Any]], int]] = deque()  # (collection, items, next)
+        self._pending_counts = {}
+        self._pending_red = {}
+        self._parts = deque()  # (collection, items, index of the next item to validate)
         self._pending_ended = False
         self._drop_backlog()  # the snapshot has them, or the new session sends them after it
 
@@ -250,6 +251,15 @@ class StateStore:
     def snapshot_pending(self) -> bool:
         """A snapshot received (or being received) but not yet swapped in."""
         return self._pending is not None
+
+    def drop_unfinished_snapshot(self) -> None:
+        """A new connection: a snapshot whose end never came is abandoned (events of the new
+        session must not wait behind it); one that did end is still swapped in."""
+        if self._pending is None or self._pending_ended:
+            return
+        self._pending, self._parts = None, deque()
+        if self._backlog and self.pacer is not None:
+            self.pacer()
 
     def _drain_snapshot(self, deadline: float) -> bool:
         """Validate queued parts until the deadline, then swap if all is in. True when done."""

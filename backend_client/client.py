@@ -320,6 +320,7 @@ class ConsoleClient:
         self._transport = t
         asked_resume = self._synced
         self.feeder.start_session()
+        self.store.drop_unfinished_snapshot()  # cut off mid-snapshot last time: resume or reload
         try:
             await t.send(Hello(client=CLIENT_NAME, last_seq=self.store.seq if asked_resume else None,
                                hall=self.hall))

@@ -184,6 +184,29 @@ def test_a_new_snapshot_or_a_cache_replaces_one_still_being_validated() -> None:
     assert set(s.alerts) == {7}
 
 
+def test_a_snapshot_cut_off_before_its_end_does_not_hold_the_next_sessions_events() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.apply_events(_alerts(1, 10))
+    s.drain_all()
+    s.begin_snapshot(50)
+    s.snapshot_part("alerts", [_alert(i) for i in range(20, 30)])  # and then the link dropped
+    s.drop_unfinished_snapshot()  # the client, on its next connection
+    s.apply_events(_alerts(11, 12))  # that session resumed from seq 10
+    s.seq = 40  # a heartbeat's synced_seq
+    s.drain_all()
+    assert set(s.alerts) == set(range(1, 13))
+    assert s.seq == 40
+    s.begin_snapshot(60)
+    s.snapshot_part("alerts", [_alert(i) for i in range(20, 30)])
+    s.end_snapshot(60)
+    s.seq = 70  # adopted once the snapshot is in, not overwritten by it
+    s.drop_unfinished_snapshot()  # this one did end: still swapped in
+    s.drain_all()
+    assert set(s.alerts) == set(range(20, 30))
+    assert s.seq == 70
+
+
 def test_open_alert_counts_follow_every_change_and_match_a_scan() -> None:
     import random
 
