@@ -6,6 +6,8 @@ import sys
 
 
 def main() -> int:
+    from views.startup_trace import mark
+    mark("main")
     from views.shell import run
 
     return run(sys.argv)

@@ -8,7 +8,8 @@ Paced application (the console sets `pacer`, see backend_client.qt_bridge.StoreP
 of up to 500 events, or a resume replay of thousands, would hold the Qt thread for tens of ms if
 applied at once. With a pacer, apply_events only queues (in order, duplicates dropped) and asks
 the pacer to call drain(budget) from the event loop, which applies what fits in the time budget
-and emits the signals for that slice. Without one (tests, tools) events apply at once.
+and emits the signals for that slice; a snapshot's parts are queued the same way, validated in
+those slices and swapped in once complete. Without one (tests, tools) everything applies at once.
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ from protocol.frames import Event
 log = logging.getLogger(__name__)
 
 METRICS_HISTORY = 720  # ticks kept for sparklines and live trends (an hour at 5 s)
-DRAIN_CHECK_EVERY = 16  # paced application looks at the clock after this many events
-DRAIN_MIN_SHARE = 4  # a paced pass applies at least 1/4 of the queue, whatever its time budget
+DRAIN_CHECK_EVERY = 4  # paced application looks at the clock after this many events (~40 us)
 
 
 class Connection(StrEnum):
@@ -127,13 +127,18 @@ class StateStore:
         # called (no arguments) when queued events wait for drain(); None: apply at once
         self.pacer: Callable[[], None] | None = None
         self._open_counts: dict[tuple[int, str, str], int] = {}  # see open_alert_counts
+        self._red_new: dict[int, None] = {}  # ids of unacknowledged red alerts (see unacknowledged_red)
         self.connection = Connection.CONNECTING
         self.data_ts: float | None = None  # when the data was last known fresh (for offline age)
         self.session = SessionInfo()
         self.snapshot_reloads = 0
         self.bad_events = 0  # events that did not validate (skipped and logged, never fatal)
-        self._pending: _Collections | None = None
+        self._pending: _Collections | None = None  # a snapshot being received (or validated, paced)
         self._pending_seq = 0
+        self._pending_counts: dict[tuple[int, str, str], int] = {}
+        self._pending_red: dict[int, None] = {}
+        self._parts: deque[tuple[str, list[dict[str, Any]], int]] = deque()
+        self._pending_ended = False
         self._announced_red: set[int] = set()
         self.reset = Signal("reset")
         self.alerts_changed = Signal("alerts_changed")
@@ -161,16 +166,17 @@ class StateStore:
     @seq.setter
     def seq(self, value: int) -> None:
         # The client adopts a seq the service says we are synced to (heartbeat synced_seq).
-        # Queued events below it are still to be applied: the seq is adopted once they are.
-        if self._backlog:
+        # Queued events below it (or a snapshot) are still to be applied: adopted once they are.
+        if self._backlog or self._pending is not None:
             self._seq_after_backlog = max(self._seq_after_backlog, value)
         else:
             self._seq = value
 
     @property
     def backlog(self) -> int:
-        """Events queued for drain() (0 when not paced)."""
-        return len(self._backlog)
+        """Events and snapshot items queued for drain() (0 when not paced)."""
+        parts = sum(len(items) - start for _c, items, start in self._parts) if self._pending is not None else 0
+        return len(self._backlog) + parts
 
     # ---- convenient read access ----------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -186,18 +192,14 @@ class StateStore:
         kept as events apply, so panels count without scanning 100k alerts (read only)."""
         return self._open_counts
 
-    def _recount_open(self) -> None:
-        counts: dict[tuple[int, str, str], int] = {}
-        for a in self.c.alerts.values():
-            _count_open(counts, a, 1)
-        self._open_counts = counts
-
     def can(self, command: str) -> bool:
         return command in self.session.permissions
 
     def unacknowledged_red(self) -> list[Alert]:
-        return [a for a in self.c.alerts.values()
-                if a.level == Level.RED and a.state == AlertState.NEW and not a.silenced]
+        """New, unsilenced red alerts: from an index kept as alerts apply (the banner, the sound
+        and the feed ask on every snapshot; a scan of 100k alerts was ~30 ms each time)."""
+        alerts = self.c.alerts
+        return [alerts[i] for i in self._red_new]
 
     # ---- connection and session ----------------------------------------------------------
     def set_connection(self, state: Connection) -> None:
@@ -210,22 +212,79 @@ class StateStore:
         self.session_changed.emit(info)
 
     # ---- snapshot ------------------------------------------------------------------------
+    # Paced, a snapshot's parts are only queued as they arrive; drain() validates their items
+    # in its time slices (100k alerts are ~1-2 s of pydantic work: never in one pass) and, once
+    # the end has come and every part is in, swaps the collections in. Events queued meanwhile
+    # wait behind the swap. Unpaced (tests, tools) each part is validated as it comes.
     def begin_snapshot(self, seq: int) -> None:
         self._pending = _Collections()
         self._pending_seq = seq
+        self._pending_counts = {}
+        self._pending_red = {}
+        self._parts = deque()  # (collection, items, index of the next item to validate)
+        self._pending_ended = False
         self._drop_backlog()  # the snapshot has them, or the new session sends them after it
 
     def snapshot_part(self, collection: str, items: list[dict[str, Any]]) -> None:
         if self._pending is None:
             raise RuntimeError("snapshot_part before begin_snapshot")
-        _load_collection(self._pending, collection, items)
+        if self.pacer is None:
+            _load_items(self._pending, self._pending_counts, self._pending_red, collection, items, 0, None)
+            return
+        was_idle = not self._busy()
+        self._parts.append((collection, items, 0))
+        if was_idle:
+            self.pacer()
 
     def end_snapshot(self, seq: int) -> None:
         if self._pending is None or seq != self._pending_seq:
             raise RuntimeError("snapshot_end does not match snapshot_begin")
+        if self.pacer is None:
+            self._swap_snapshot()
+            return
+        was_idle = not self._busy()
+        self._pending_ended = True
+        if was_idle:
+            self.pacer()
+
+    @property
+    def snapshot_pending(self) -> bool:
+        """A snapshot received (or being received) but not yet swapped in."""
+        return self._pending is not None
+
+    def drop_unfinished_snapshot(self) -> None:
+        """A new connection: a snapshot whose end never came is abandoned (events of the new
+        session must not wait behind it); one that did end is still swapped in."""
+        if self._pending is None or self._pending_ended:
+            return
+        self._pending, self._parts = None, deque()
+        if self._backlog and self.pacer is not None:
+            self.pacer()
+
+    def _drain_snapshot(self, deadline: float) -> bool:
+        """Validate queued parts until the deadline, then swap if all is in. True when done."""
+        pending, parts = self._pending, self._parts
+        assert pending is not None
+        while parts:
+            collection, items, start = parts[0]
+            done = _load_items(pending, self._pending_counts, self._pending_red, collection, items, start, deadline)
+            if done < len(items):
+                parts[0] = (collection, items, done)
+                return False
+            parts.popleft()
+            if time.perf_counter() >= deadline:
+                return False
+        if not self._pending_ended:
+            return False
+        self._swap_snapshot()
+        return True
+
+    def _swap_snapshot(self) -> None:
+        assert self._pending is not None
         self.c, self._pending = self._pending, None
-        self._seq = seq  # queued events at or below it are dropped when drained
-        self._recount_open()
+        self._open_counts, self._red_new = self._pending_counts, self._pending_red
+        self._parts = deque()
+        self._seq = self._pending_seq  # queued events at or below it are dropped when drained
         self.data_ts = time.time()
         self._announced_red &= set(self.c.alerts)
         self.reset.emit()
@@ -242,17 +301,30 @@ class StateStore:
         return applied
 
     def drain(self, budget_s: float) -> bool:
-        """Apply queued events for about budget_s (checked every few events), emit the signals
-        for them, and say whether some are still queued. At least a quarter of the queue is
-        applied whatever the budget: when the loop's passes are slow (a loaded machine) a fixed
-        slice per pass would fall behind the arrivals and the queue would only grow."""
+        """Apply what is queued - a snapshot's parts and its swap first, then events - for at
+        most about budget_s (the clock is read every few items), emit the signals for it, and
+        say whether some is still queued. The budget is a hard cap, whatever the backlog: an
+        event costs ~10-30 us, so a 6 ms slice is hundreds of events and the pacer, called again
+        on the next loop pass while work waits, keeps up with thousands per second even when
+        passes are slow (bench_ui records the backlog)."""
+        deadline = time.perf_counter() + budget_s
+        if self._pending is not None and (self._parts or self._pending_ended):
+            if not self._drain_snapshot(deadline):
+                return True
         backlog = self._backlog
-        if backlog:
-            self._apply_batch(_take(backlog), time.perf_counter() + budget_s, len(backlog) // DRAIN_MIN_SHARE)
+        if backlog and self._pending is None:
+            self._apply_batch(_take(backlog), deadline)
         if not backlog and self._seq_after_backlog:
             self._seq = max(self._seq, self._seq_after_backlog)
             self._seq_after_backlog = 0
-        return bool(backlog)
+        return self._busy()
+
+    def _busy(self) -> bool:
+        """Work queued for drain(): events (not behind a snapshot still being received) or a
+        received snapshot's parts and swap."""
+        if self._pending is not None:
+            return bool(self._parts) or self._pending_ended
+        return bool(self._backlog)
 
     def drain_all(self) -> None:
         """Apply everything queued now (before the pacer goes away, or a caller that must see it)."""
@@ -279,7 +351,7 @@ class StateStore:
             self.pacer()
         return n
 
-    def _apply_batch(self, events: Iterable[Event], deadline: float | None, at_least: int = 0) -> tuple[int, bool]:
+    def _apply_batch(self, events: Iterable[Event], deadline: float | None) -> tuple[int, bool]:
         touched: dict[str, set[Any]] = {}
         flags: set[str] = set()
         applied = 0
@@ -296,8 +368,7 @@ class StateStore:
                 # the batch nor the connection: skipped, counted and logged
                 self.bad_events += 1
                 log.warning("skipping event seq %s (%s): %s", ev.seq, ev.kind, exc)
-            if (deadline is not None and applied % DRAIN_CHECK_EVERY == 0 and applied >= at_least
-                    and time.perf_counter() >= deadline):
+            if deadline is not None and applied % DRAIN_CHECK_EVERY == 0 and time.perf_counter() >= deadline:
                 stopped = True
                 break
         if applied:
@@ -317,6 +388,7 @@ class StateStore:
                 counts = self._open_counts
                 _count_open(counts, target.get(k), -1)
                 _count_open(counts, obj, 1)
+                _index_red(self._red_new, obj)
             target[k] = obj
             touched.setdefault(coll, set()).add(k)
             return
@@ -387,17 +459,43 @@ class StateStore:
         return out
 
     def load(self, data: dict[str, Any]) -> None:
-        fresh = _Collections()
-        for name in (*_SNAPSHOT_MODELS, "devices_stats", "metrics", "dq", "focus"):
-            if name in data:
-                _load_collection(fresh, name, data[name])
-        fresh.metrics_history.extend(data.get("metrics_history", []))
+        self.install(prepare_state(data))
+
+    def install(self, prepared: PreparedState) -> None:
+        """Swap in a state made by prepare_state (possibly in a worker thread: validating a big
+        offline cache is seconds of work that must not run on the Qt thread)."""
         self._drop_backlog()
-        self.c = fresh
-        self._recount_open()
-        self._seq = int(data.get("seq", 0))
-        self.data_ts = data.get("data_ts")
+        self._pending, self._parts, self._pending_ended = None, deque(), False
+        self.c = prepared.c
+        self._open_counts = prepared.open_counts
+        self._red_new = prepared.red_new
+        self._seq = prepared.seq
+        self.data_ts = prepared.data_ts
         self.reset.emit()
+
+
+@dataclass
+class PreparedState:
+    c: _Collections
+    open_counts: dict[tuple[int, str, str], int]
+    red_new: dict[int, None]
+    seq: int
+    data_ts: float | None
+
+
+def prepare_state(data: dict[str, Any]) -> PreparedState:
+    """Validate a dump()'d state into fresh collections. Touches no store: any thread."""
+    fresh = _Collections()
+    for name in (*_SNAPSHOT_MODELS, "devices_stats", "metrics", "dq", "focus"):
+        if name in data:
+            _load_collection(fresh, name, data[name])
+    fresh.metrics_history.extend(data.get("metrics_history", []))
+    counts: dict[tuple[int, str, str], int] = {}
+    red: dict[int, None] = {}
+    for a in fresh.alerts.values():
+        _count_open(counts, a, 1)
+        _index_red(red, a)
+    return PreparedState(fresh, counts, red, int(data.get("seq", 0)), data.get("data_ts"))
 
 
 _OPEN = frozenset({AlertState.NEW, AlertState.ACKNOWLEDGED, AlertState.DISPATCHED})  # app.alert_filter.OPEN_STATES
@@ -414,6 +512,13 @@ def _count_open(counts: dict[tuple[int, str, str], int], a: Alert | None, delta:
         del counts[key]
 
 
+def _index_red(red: dict[int, None], a: Alert) -> None:
+    if a.level == Level.RED and a.state == AlertState.NEW and not a.silenced:
+        red[a.id] = None
+    else:
+        red.pop(a.id, None)
+
+
 def _take(backlog: deque[Event]) -> Iterable[Event]:
     """Pop events off the front of the queue as they are consumed: a slice that stops early
     leaves the rest queued, in order."""
@@ -427,6 +532,37 @@ def _stats_table(items: list[dict[str, Any]]) -> dict[tuple[str, str, str], Devi
         s = DeviceStat.model_validate(it)
         out[(s.domain, s.device_type, s.town)] = s
     return out
+
+
+def _load_items(c: _Collections, counts: dict[tuple[int, str, str], int], red: dict[int, None], collection: str,
+               items: list[dict[str, Any]], start: int, deadline: float | None) -> int:
+    """Validate a snapshot part's items from `start` into `c` (keeping the open-alert counts
+    and the red index), until the deadline (read every few items). Returns how far it got."""
+    spec = _SNAPSHOT_MODELS.get(collection)
+    if spec is None:  # small, whole-part collections (stats, metrics, dq, focus)
+        _load_collection(c, collection, items)
+        return len(items)
+    model, key = spec
+    target = getattr(c, collection)
+    alerts = collection == "alerts"
+    i, n = start, len(items)
+    while i < n:
+        it = items[i]
+        i += 1
+        try:
+            obj = model.model_validate(it)
+        except ValidationError as exc:  # skip the one bad item, keep the snapshot
+            log.warning("skipping a %s item that does not validate: %s", collection, exc)
+            continue
+        k = getattr(obj, key)
+        if alerts:
+            _count_open(counts, target.get(k), -1)
+            _count_open(counts, obj, 1)
+            _index_red(red, obj)
+        target[k] = obj
+        if deadline is not None and i % DRAIN_CHECK_EVERY == 0 and time.perf_counter() >= deadline:
+            break
+    return i
 
 
 def _load_collection(c: _Collections, collection: str, items: Any) -> None:

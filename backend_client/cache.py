@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from app.store import SessionInfo, StateStore
+from app.store import PreparedState, SessionInfo, StateStore, prepare_state
 from backend_client import localdb
 
 log = logging.getLogger(__name__)
@@ -106,18 +106,30 @@ class OfflineCache:
             return None
         return CachedState(state=state, session=session, seq=int(seq), saved_ts=float(saved_ts))
 
-    def load_into(self, store: StateStore) -> CachedState | None:
+    def read_prepared(self) -> tuple[CachedState, PreparedState] | None:
+        """read() and the validation of every item (seconds for a big city): for a worker
+        thread. install() then applies it on the store's thread."""
         cached = self.read()
         if cached is None:
             return None
         try:
-            store.load(cached.state)
+            return cached, prepare_state(cached.state)
         except Exception as exc:  # a cache from an older console whose models changed
             log.warning("offline cache %s does not load (%s); ignoring it", self.path, exc)
             return None
+
+    @staticmethod
+    def install(store: StateStore, got: tuple[CachedState, PreparedState]) -> CachedState:
+        cached, prepared = got
+        store.install(prepared)
         if cached.session is not None:
             store.set_session(cached.session)
         return cached
+
+    def load_into(self, store: StateStore) -> CachedState | None:
+        """Read and apply at once (tests, tools; the client reads in a worker thread)."""
+        got = self.read_prepared()
+        return None if got is None else self.install(store, got)
 
     # ---- who may open it offline (see backend_client.auth) -------------------------------------
     def get_meta(self, key: str) -> str | None:

@@ -1,15 +1,16 @@
 """ConsoleClient: keeps the console connected, in sync, and usable offline.
 
     client = ConsoleClient("ws://127.0.0.1:8765", store)
-    client.login("duty1", "password")   # starts the connection loop
-    ...
+    client.login("duty1", "password")   # starts the connection loop (returns a task: await
+    ...                                  # it to wait until the offline cache is applied)
     await client.stop()                  # or await client.logout()
 
 The loop: connect (Basic with the password the first time, the session token after) -> Hello
 with the last applied seq -> Welcome -> snapshot or replay into the store -> live events; on any
-loss, back off with jitter and do it again. At start the offline cache (if any) is loaded at
-once, so the console shows the last known state while it connects and resumes from the cached
-seq. Implements app.commandbus.CommandSink.
+loss, back off with jitter and do it again. At start the offline cache (if any) is loaded
+first - read and validated in a worker thread, so the window paints meanwhile - so the console
+shows the last known state while it connects and resumes from the cached seq. Implements
+app.commandbus.CommandSink.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from app.commandbus import CommandResult
 from app.signals import Signal
-from app.store import Connection, SessionInfo, StateStore
+from app.store import Connection, PreparedState, SessionInfo, StateStore
 from backend_client import localdb
 from backend_client.auth import (
     FORBIDDEN,
@@ -34,7 +35,7 @@ from backend_client.auth import (
     make_verifier,
     token_digest,
 )
-from backend_client.cache import OfflineCache
+from backend_client.cache import CachedState, OfflineCache
 from backend_client.dispatch import CommandDispatcher
 from backend_client.feeder import StoreFeeder
 from backend_client.outbox import Outbox
@@ -60,6 +61,14 @@ CLIENT_NAME = "ioc-console/0.1"
 _AUTH_CLOSE_CODES = {4001, 4401}
 _PW_VERIFIER = "password_verifier"
 _TOKEN_DIGEST = "token_sha256"  # service closing after the handshake because the session ended
+
+
+def _cache_allowed(cache: OfflineCache, password: str | None, token: str | None) -> bool:
+    """Whether these credentials may open the offline cache: the password matches the scrypt
+    verifier kept after the last online login, or the token its digest (worker thread)."""
+    verifier = cache.get_meta(_PW_VERIFIER)
+    return (password is not None and verifier is not None and check_verifier(password, verifier)) or (
+        bool(token) and cache.get_meta(_TOKEN_DIGEST) == token_digest(token or ""))
 
 
 class ConsoleClient:
@@ -88,6 +97,7 @@ class ConsoleClient:
         self._transport: Transport | None = None
         self._task: asyncio.Task[None] | None = None
         self._cache_task: asyncio.Task[None] | None = None
+        self._login_task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
         self._synced = False  # we hold state at store.seq (snapshot or cache): resume from it
         self._saved_seq = -1
@@ -95,21 +105,30 @@ class ConsoleClient:
         self._bg: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle ----------------------------------------------------------------------------
-    def login(self, user: str, password: str) -> None:
-        """Start (or restart) with these credentials. Must be called on the running loop."""
-        self._open_local(user)
-        self._load_cache_if_allowed(password=password)
-        self.creds = Credentials(user=user, password=password)
-        self.last_error = None
-        self._start()
+    def login(self, user: str, password: str) -> asyncio.Task[None]:
+        """Start (or restart) with these credentials. Must be called on the running loop.
 
-    def resume_with_token(self, user: str, token: str) -> None:
+        Returns at once, the store "connecting" and commands already queueing in the outbox.
+        The offline cache is checked (scrypt) and read (decompressed, every item validated:
+        seconds for a big city) in a worker thread and applied to the store on the loop, then
+        the connection starts: the returned task is done then (await it to see the cache)."""
+        return self._begin(Credentials(user=user, password=password), password=password)
+
+    def resume_with_token(self, user: str, token: str) -> asyncio.Task[None]:
         """Start with a session token only (a rejected token then means "login needed")."""
-        self._open_local(user)
-        self._load_cache_if_allowed(token=token)
-        self.creds = Credentials(user=user, token=token)
+        return self._begin(Credentials(user=user, token=token), token=token)
+
+    def _begin(self, creds: Credentials, *, password: str | None = None, token: str | None = None) -> asyncio.Task[None]:
+        self._open_local(creds.user)
+        self.creds = creds
         self.last_error = None
-        self._start()
+        if self._task is None or self._task.done():
+            self.store.set_connection(Connection.CONNECTING)
+        if self._login_task is not None and not self._login_task.done():
+            self._login_task.cancel()  # superseded: its worker's result is dropped
+        self._login_task = asyncio.get_running_loop().create_task(
+            self._load_cache_then_start(creds, password, token), name="ioc-login")
+        return self._login_task
 
     def _open_local(self, user: str) -> None:
         if self.creds is not None and self.creds.user == user and self.cache is not None:
@@ -133,21 +152,23 @@ class ConsoleClient:
                                             send_rate_per_s=self.timings.send_rate_per_s)
         self.dispatcher.command_finished.connect(self._on_dispatcher_finished)
 
-    def _load_cache_if_allowed(self, *, password: str | None = None, token: str | None = None) -> None:
-        """Show the last known state at once - but only to whoever proves to be the user who
+    async def _load_cache_then_start(self, creds: Credentials, password: str | None, token: str | None) -> None:
+        """Show the last known state first - but only to whoever proves to be the user who
         saved it (the service cannot check while it is unreachable). Resumes from its seq."""
-        if self._synced or self.cache is None:
-            return
-        verifier = self.cache.get_meta(_PW_VERIFIER)
-        allowed = (password is not None and verifier is not None and check_verifier(password, verifier)) or (
-            bool(token) and self.cache.get_meta(_TOKEN_DIGEST) == token_digest(token or ""))
-        if not allowed:
-            return  # the service decides; offline this user sees no cached data
-        cached = self.cache.load_into(self.store)
-        if cached is not None:
-            self._synced = True
-            self._saved_seq = cached.seq
-            self.cache_loaded_seq = cached.seq
+        cache = self.cache
+        if not self._synced and cache is not None:
+            def work() -> tuple[CachedState, PreparedState] | None:
+                return cache.read_prepared() if _cache_allowed(cache, password, token) else None
+
+            got = await asyncio.to_thread(work)
+            if self.creds is not creds or self.cache is not cache:
+                return  # another login came in meanwhile: it decides
+            if got is not None and not self._synced:
+                cached = OfflineCache.install(self.store, got)
+                self._synced = True
+                self._saved_seq = cached.seq
+                self.cache_loaded_seq = cached.seq
+        self._start()
 
     def _remember_login(self, password: str | None, token: str) -> None:
         """After a Welcome (worker thread): what lets this user reopen the cache offline."""
@@ -177,12 +198,16 @@ class ConsoleClient:
 
     async def stop(self) -> None:
         """Close the connection and write the offline cache (clean exit)."""
+        if self._login_task is not None:  # a cache still being read is dropped
+            self._login_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._login_task
         for task in (self._task, self._cache_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self._task = self._cache_task = None
+        self._task = self._cache_task = self._login_task = None
         for bg in list(self._bg):
             with contextlib.suppress(Exception):
                 await bg
@@ -295,6 +320,7 @@ class ConsoleClient:
         self._transport = t
         asked_resume = self._synced
         self.feeder.start_session()
+        self.store.drop_unfinished_snapshot()  # cut off mid-snapshot last time: resume or reload
         try:
             await t.send(Hello(client=CLIENT_NAME, last_seq=self.store.seq if asked_resume else None,
                                hall=self.hall))

@@ -4,7 +4,7 @@ pages on a timer (front hall), pausing on interaction and while a red alert wait
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
@@ -15,15 +15,19 @@ from views.context import ViewContext
 from views.page import PageView
 from widgets.common import pick
 
+if TYPE_CHECKING:
+    from views.startup_builder import PanelBuilder
+
 _INTERACTION = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel, QEvent.Type.TouchBegin}
 
 
 class ScreenView(QWidget):
-    def __init__(self, ctx: ViewContext, screen: Screen, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: ViewContext, screen: Screen, parent: QWidget | None = None,
+                 builder: PanelBuilder | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ScreenView")
         self.ctx, self.screen = ctx, screen
-        self.pages = [PageView(ctx, p) for p in screen.pages]
+        self.pages = [PageView(ctx, p, builder=builder) for p in screen.pages]
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.tabs: QTabWidget | None = None
@@ -50,6 +54,9 @@ class ScreenView(QWidget):
                 ctx.red_center.changed.connect(self._on_red_changed)
                 self._on_red_changed()
             self._watch(self)
+            for p in self.pages:  # panels built later (deferred) are watched once they exist
+                for f in p.frames:
+                    f.built.connect(self._watch)
             self._show_indicator()
         else:
             self.tabs = QTabWidget(objectName="PageTabs")

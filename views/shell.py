@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from app.notifications import NotificationManager
 from app.settings import ConsoleSettings, config_dir, load_settings, save_settings
 from app.store import StateStore
 from views.context import ViewContext
+from views.startup_trace import mark
 from views.theme import apply_language, apply_theme
 from views.wall import WallManager
 from widgets.common import confirm, lang
@@ -52,6 +54,8 @@ class Shell:
         self.settings: ConsoleSettings = load_settings()
         if args.lang:
             self.settings.language = args.lang
+        if args.server:  # also what the login dialog offers
+            self.settings.server_url = args.server
         self.notifications = NotificationManager()
         self.notifications.install()
         self.store = StateStore()
@@ -59,6 +63,8 @@ class Shell:
         self.gc_tuning = GcTuning(self.store)
         from backend_client.qt_bridge import StorePacer
         self.pacer = StorePacer(self.store)  # big frames and replays applied in slices, the loop free between
+        from views.startup_builder import PanelBuilder
+        self.builder = PanelBuilder()  # the first page paints at once, the other panels follow
         self.client: Any = None
         self.commands: Any = None  # widgets.command_feedback.CommandTracker around the client
         self.embedded: Any = None
@@ -80,7 +86,8 @@ class Shell:
             self.notifications.error(f"unknown hall profile {hall!r}; choose one of {', '.join(self.profiles)}")
             hall = None
         apply_theme(self.app, self.args.theme or self.settings.theme or
-                    self.profiles.get(hall or self.settings.hall or "duty", next(iter(self.profiles.values()))).theme)
+                    self.profiles.get(hall or self.settings.hall or "duty", next(iter(self.profiles.values()))).theme,
+                    plots=False)  # pyqtgraph is configured before the first plot is built
         if self.args.embedded:
             self._start_embedded(hall)
             return
@@ -126,6 +133,7 @@ class Shell:
 
     def connect(self, server: str, user: str, password: str, hall: str) -> None:
         from backend_client.client import ConsoleClient
+        mark("connect")
         profile = self.profiles.get(hall) or self.profiles["operations"]
         self.settings.server_url, self.settings.user, self.settings.hall = server, user, profile.id
         self.save()
@@ -133,6 +141,7 @@ class Shell:
             self.client = ConsoleClient(server, self.store, hall=profile.id)
             self.client.login_failed.connect(self._on_client_login_failed)
         self.client.login(user, password)
+        mark("login-called")
         self._open_wall(profile)
 
     def _on_client_login_failed(self, code: str, message: str) -> None:
@@ -151,8 +160,12 @@ class Shell:
         red.sound.set_muted(self.settings.mute)
         self.ctx = ViewContext(self.store, self.commands, self.settings, profile,
                                notifications=self.notifications, red_center=red, save_settings=self.save)
-        self.wall = WallManager(self.ctx, self.on_action, kiosk=self.args.kiosk)
-        self.wall.build()
+        self.wall = WallManager(self.ctx, self.on_action, kiosk=self.args.kiosk, builder=self.builder)
+        windows = self.wall.build()
+        mark("wall-built")
+        if windows:
+            from views.startup_trace import watch_first_paint
+            watch_first_paint(windows[0], self.builder.first_painted)
 
     def on_action(self, action_id: str) -> None:
         if self.ctx is None or self.wall is None:
@@ -237,6 +250,8 @@ class Shell:
             self.quit()
 
     async def shutdown(self) -> None:
+        self.builder.stop()
+        await asyncio.to_thread(self.builder.join_preload)
         if self.client is not None:
             try:
                 await asyncio.wait_for(self.client.stop(), 10)
@@ -256,9 +271,12 @@ def demo_password(user: str) -> str:
     return DEMO_PASSWORD
 
 
-def run(argv: list[str]) -> int:
+def run(argv: list[str], on_start: Callable[[Shell], object] | None = None) -> int:
+    """The console until it quits. on_start(shell) is called on the running loop once the shell
+    has started (the end-to-end test drives the real console through it)."""
     import qasync
 
+    mark("shell-imported")
     logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv[1:])
@@ -279,6 +297,8 @@ def run(argv: list[str]) -> int:
         except Exception as exc:  # noqa: BLE001 - e.g. the embedded service did not start
             shell.notifications.error(str(exc), source="start")
             log.exception("start failed")
+        if on_start is not None:
+            on_start(shell)
         await shell.closing.wait()
         await shell.shutdown()
         return 0

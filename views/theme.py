@@ -8,10 +8,10 @@ laptop in the dark theme keeps laptop-size type; without one named, a theme brin
 from __future__ import annotations
 
 import logging
+import sys
 from importlib import resources as importlib_resources
 from pathlib import Path
 
-import pyqtgraph as pg
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
@@ -38,15 +38,17 @@ def stylesheet(theme: str, scale: str | None = None) -> str:
     return text.replace("@STYLES@", Path(str(styles)).as_posix())
 
 
-def apply_theme(app: QApplication, theme: str, scale: str | None = None) -> None:
+def apply_theme(app: QApplication, theme: str, scale: str | None = None, *, plots: bool = True) -> None:
     """QSS for widgets; pyqtgraph draws itself, so its colours are set to match (plots made
-    after this call use them; the wall rebuilds its windows on a theme change)."""
+    after this call use them; the wall rebuilds its windows on a theme change). plots=False
+    leaves that to configure_plots() before the first plot is built (pyqtgraph's import is
+    ~200-450 ms the console need not spend before its first frame)."""
     size = scale if scale in SCALES else default_scale(theme)
     app.setStyleSheet(stylesheet(theme, size))
-    bg, fg = _PLOT_COLOURS.get(theme, _PLOT_COLOURS["dark"])
-    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
     app.setProperty("ioc_theme", theme)
     app.setProperty("ioc_scale", size)
+    if plots or "pyqtgraph" in sys.modules:
+        configure_plots()
 
 
 def apply_scale(app: QApplication, scale: str) -> None:
@@ -54,7 +56,16 @@ def apply_scale(app: QApplication, scale: str) -> None:
     the scale is already on: setting an application style sheet restyles every widget)."""
     theme = app.property("ioc_theme")
     if theme and app.property("ioc_scale") != scale:
-        apply_theme(app, theme, scale)
+        apply_theme(app, theme, scale, plots=False)
+
+
+def configure_plots() -> None:
+    """pyqtgraph's colours for the application's theme (imports pyqtgraph)."""
+    import pyqtgraph as pg
+    app = QApplication.instance()
+    theme = app.property("ioc_theme") if app is not None else None
+    bg, fg = _PLOT_COLOURS.get(str(theme), _PLOT_COLOURS["dark"])
+    pg.setConfigOptions(background=bg, foreground=fg, antialias=True)
 
 
 def qm_path(lang: str) -> Path:

@@ -9,7 +9,7 @@ incident when the decision room sets it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
@@ -20,15 +20,20 @@ from views.context import ViewContext
 from views.theme import apply_scale
 from views.window import HallWindow
 
+if TYPE_CHECKING:
+    from views.startup_builder import PanelBuilder
+
 REBUILD_DEBOUNCE_MS = 400
 DESK_SIZE = (1600, 960)  # a desk window's first size where the screen is larger
 
 
 class WallManager(QObject):
     def __init__(self, ctx: ViewContext, on_action: Callable[[str], None] | None = None,
-                 kiosk: bool | None = None, parent: QObject | None = None) -> None:
+                 kiosk: bool | None = None, parent: QObject | None = None,
+                 builder: PanelBuilder | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.builder = builder  # deferred panel bodies (the console's shell passes one)
         self.on_action = on_action
         self.kiosk = ctx.profile.kiosk if kiosk is None else kiosk
         self.windows: list[HallWindow] = []
@@ -55,7 +60,7 @@ class WallManager(QObject):
         physical = self.physical_screens()
         groups = fold_screens(len(self.ctx.profile.screens), len(physical), self.kiosk)
         for k, group in enumerate(groups):
-            win = HallWindow(self.ctx, group, self.kiosk, self.on_action)
+            win = HallWindow(self.ctx, group, self.kiosk, self.on_action, builder=self.builder)
             self._place(win, physical[k] if k < len(physical) else None)
             self.windows.append(win)
         return self.windows

@@ -7,7 +7,7 @@ On a wall (kiosk) it is frameless and full screen on its QScreen and ignores clo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -21,13 +21,17 @@ from widgets.common import lang, pick
 from widgets.header import HeaderBar
 from widgets.red_alert import RedAlertBanner
 
+if TYPE_CHECKING:
+    from views.startup_builder import PanelBuilder
+
 _WINDOW_ACTIONS = ("app.mute", "app.language", "app.theme", "app.layout_editor", "app.next_page",
                    "app.prev_page", "app.pause_playlist", "app.drill", "app.quit")
 
 
 class HallWindow(QWidget):
     def __init__(self, ctx: ViewContext, screen_indices: list[int], kiosk: bool,
-                 on_action: Callable[[str], None] | None = None, parent: QWidget | None = None) -> None:
+                 on_action: Callable[[str], None] | None = None, parent: QWidget | None = None,
+                 builder: PanelBuilder | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("HallWindow")
         self.ctx = ctx
@@ -58,7 +62,8 @@ class HallWindow(QWidget):
         self.banner = RedAlertBanner(ctx.red_center, ctx.store) if ctx.red_center is not None else None
         if self.banner is not None:
             lay.addWidget(self.banner)
-        self.screens = [ScreenView(ctx, profile.screens[i]) for i in screen_indices]
+        # with a builder, panels are built as they are first shown (views.startup_builder)
+        self.screens = [ScreenView(ctx, profile.screens[i], builder=builder) for i in screen_indices]
         self.tabs: QTabWidget | None = None
         if len(self.screens) == 1:
             lay.addWidget(self.screens[0], 1)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import sys
 import time
+import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -177,18 +182,99 @@ def on_done(fut: asyncio.Future[CommandResult] | Any, callback: Callable[[Comman
         fut.add_done_callback(deliver)
 
 
+FLUSH_BUDGET_MS = 10.0  # panel flushes per event-loop pass before the rest wait for the next
+
+
+class _Tick:
+    """The refresh tick's subscribers, like a Qt signal without arguments: connect a panel's
+    bound method (held weakly, dropped once its QObject is deleted) or any callable. emit()
+    calls them all now (tests, tools); the hub's timer calls them spread over loop passes."""
+
+    def __init__(self) -> None:
+        self._slots: list[Callable[[], Any] | weakref.WeakMethod[Any]] = []
+
+    def connect(self, slot: Callable[[], Any]) -> None:
+        self._slots.append(weakref.WeakMethod(slot) if inspect.ismethod(slot) else slot)
+
+    def disconnect(self, slot: Callable[[], Any]) -> None:
+        self._slots = [s for s in self._slots if _resolve(s) not in (slot, None)]
+
+    def live(self) -> list[Callable[[], Any] | weakref.WeakMethod[Any]]:
+        """The subscribers still alive (the dead are dropped)."""
+        self._slots = [s for s in self._slots if _resolve(s) is not None]
+        return list(self._slots)
+
+    def emit(self) -> None:
+        for ref in self.live():
+            _call(ref)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def _resolve(ref: Callable[[], Any] | weakref.WeakMethod[Any]) -> Callable[[], Any] | None:
+    fn = ref() if isinstance(ref, weakref.WeakMethod) else ref
+    owner = getattr(fn, "__self__", None)
+    if fn is None or (isinstance(owner, QObject) and not shiboken6.isValid(owner)):
+        return None
+    return fn
+
+
+def _call(ref: Callable[[], Any] | weakref.WeakMethod[Any]) -> None:
+    fn = _resolve(ref)
+    if fn is None:
+        return
+    try:
+        fn()
+    except Exception:  # as a Qt slot would: reported (the error dialog), the other panels still flush
+        sys.excepthook(*sys.exc_info())
+
+
 class RefreshHub(QObject):
     """One timer for all panels: each panel marks itself dirty on store signals and repaints on
-    the tick, so 2,000 events/s cost at most REFRESH_HZ repaints per panel."""
+    the tick, so 2,000 events/s cost at most REFRESH_HZ repaints per panel.
 
-    tick = Signal()
+    The panels flush one after another; once a loop pass has spent FLUSH_BUDGET_MS, the rest
+    flush in the next passes (a zero-delay timer), so input, paints and the socket are served
+    in between and no pass holds the loop much longer than the budget and one panel. A tick
+    that comes while the last one is still being worked through is skipped (the loop is
+    overloaded: fewer refreshes, not a growing queue)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.tick = _Tick()
+        self.passes = 0  # loop passes that flushed panels (tests and the benchmark read them)
+        self.split_ticks = 0  # ticks whose flushes took more than one pass
+        self._queue: deque[Callable[[], Any] | weakref.WeakMethod[Any]] = deque()
         self.timer = QTimer(self)
         self.timer.setInterval(1000 // REFRESH_HZ)
-        self.timer.timeout.connect(self.tick.emit)
+        self.timer.timeout.connect(self._on_timer)
         self.timer.start()
+        self._more = QTimer(self)
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(self._flush_some)
+
+    def _on_timer(self) -> None:
+        if self._queue:
+            return
+        self._queue.extend(self.tick.live())
+        self._first_pass = True
+        self._flush_some()
+
+    _first_pass = True
+
+    def _flush_some(self) -> None:
+        self.passes += 1
+        deadline = time.perf_counter() + FLUSH_BUDGET_MS / 1000
+        queue = self._queue
+        while queue:
+            _call(queue.popleft())
+            if queue and time.perf_counter() >= deadline:
+                self.split_ticks += self._first_pass
+                self._first_pass = False
+                self._more.start()
+                return
 
 
 _hub: dict[str, RefreshHub] = {}

@@ -4,22 +4,22 @@
 <context>
     <name>Age</name>
     <message>
-        <location filename="../../widgets/common.py" line="148"/>
+        <location filename="../../widgets/common.py" line="153"/>
         <source>%1 秒</source>
         <translation>%1 s</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="150"/>
+        <location filename="../../widgets/common.py" line="155"/>
         <source>%1 分钟</source>
         <translation>%1 min</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="152"/>
+        <location filename="../../widgets/common.py" line="157"/>
         <source>%1 小时</source>
         <translation>%1 h</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="153"/>
+        <location filename="../../widgets/common.py" line="158"/>
         <source>%1 天</source>
         <translation>%1 d</translation>
     </message>
@@ -1323,7 +1323,7 @@
 <context>
     <name>HallWindow</name>
     <message>
-        <location filename="../../views/window.py" line="50"/>
+        <location filename="../../views/window.py" line="54"/>
         <source>演练…</source>
         <translation>Drill…</translation>
     </message>
@@ -1526,22 +1526,22 @@
 <context>
     <name>Level</name>
     <message>
-        <location filename="../../widgets/common.py" line="52"/>
+        <location filename="../../widgets/common.py" line="57"/>
         <source>红色</source>
         <translation>Red</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="53"/>
+        <location filename="../../widgets/common.py" line="58"/>
         <source>橙色</source>
         <translation>Orange</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="54"/>
+        <location filename="../../widgets/common.py" line="59"/>
         <source>黄色</source>
         <translation>Yellow</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="55"/>
+        <location filename="../../widgets/common.py" line="60"/>
         <source>蓝色</source>
         <translation>Blue</translation>
     </message>
@@ -1603,6 +1603,14 @@
     </message>
 </context>
 <context>
+    <name>PanelFrame</name>
+    <message>
+        <location filename="../../views/page.py" line="58"/>
+        <source>正在加载…</source>
+        <translation>Loading…</translation>
+    </message>
+</context>
+<context>
     <name>Panels</name>
     <message>
         <location filename="../../views/panels.py" line="160"/>
@@ -1639,27 +1647,27 @@
 <context>
     <name>Role</name>
     <message>
-        <location filename="../../widgets/common.py" line="83"/>
+        <location filename="../../widgets/common.py" line="88"/>
         <source>值班员</source>
         <translation>Operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="84"/>
+        <location filename="../../widgets/common.py" line="89"/>
         <source>指挥长</source>
         <translation>Commander</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="85"/>
+        <location filename="../../widgets/common.py" line="90"/>
         <source>值班主任</source>
         <translation>Duty officer</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="86"/>
+        <location filename="../../widgets/common.py" line="91"/>
         <source>委办局操作员</source>
         <translation>Bureau operator</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="87"/>
+        <location filename="../../widgets/common.py" line="92"/>
         <source>管理员</source>
         <translation>Administrator</translation>
     </message>
@@ -1792,17 +1800,17 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>ScreenView</name>
     <message>
-        <location filename="../../views/screen_view.py" line="92"/>
+        <location filename="../../views/screen_view.py" line="99"/>
         <source> · 红色告警，轮播暂停</source>
         <translation> · red alert, rotation paused</translation>
     </message>
     <message>
-        <location filename="../../views/screen_view.py" line="94"/>
+        <location filename="../../views/screen_view.py" line="101"/>
         <source> · 已暂停</source>
         <translation> · paused</translation>
     </message>
     <message>
-        <location filename="../../views/screen_view.py" line="96"/>
+        <location filename="../../views/screen_view.py" line="103"/>
         <source> · 操作中，轮播暂停</source>
         <translation> · in use, rotation paused</translation>
     </message>
@@ -1810,7 +1818,7 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../views/shell.py" line="179"/>
+        <location filename="../../views/shell.py" line="192"/>
         <source>确定退出控制台？</source>
         <translation>Quit the console?</translation>
     </message>
@@ -1874,77 +1882,77 @@ Its alerts will appear in every hall.</translation>
 <context>
     <name>State</name>
     <message>
-        <location filename="../../widgets/common.py" line="62"/>
+        <location filename="../../widgets/common.py" line="67"/>
         <source>新告警</source>
         <translation>New</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="63"/>
+        <location filename="../../widgets/common.py" line="68"/>
         <source>已确认</source>
         <translation>Acknowledged</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="64"/>
+        <location filename="../../widgets/common.py" line="69"/>
         <source>已派遣</source>
         <translation>Dispatched</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="65"/>
+        <location filename="../../widgets/common.py" line="70"/>
         <source>已解除</source>
         <translation>Resolved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="66"/>
+        <location filename="../../widgets/common.py" line="71"/>
         <source>已关闭</source>
         <translation>Closed</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="67"/>
+        <location filename="../../widgets/common.py" line="72"/>
         <source>待处置</source>
         <translation>Open</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="68"/>
+        <location filename="../../widgets/common.py" line="73"/>
         <source>处置中</source>
         <translation>Active</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="69"/>
+        <location filename="../../widgets/common.py" line="74"/>
         <source>已控制</source>
         <translation>Contained</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="70"/>
+        <location filename="../../widgets/common.py" line="75"/>
         <source>待审批</source>
         <translation>Awaiting approval</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="71"/>
+        <location filename="../../widgets/common.py" line="76"/>
         <source>已批准</source>
         <translation>Approved</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="72"/>
+        <location filename="../../widgets/common.py" line="77"/>
         <source>已驳回</source>
         <translation>Rejected</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="73"/>
+        <location filename="../../widgets/common.py" line="78"/>
         <source>途中</source>
         <translation>En route</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="74"/>
+        <location filename="../../widgets/common.py" line="79"/>
         <source>到场</source>
         <translation>On scene</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="75"/>
+        <location filename="../../widgets/common.py" line="80"/>
         <source>完成</source>
         <translation>Done</translation>
     </message>
     <message>
-        <location filename="../../widgets/common.py" line="76"/>
+        <location filename="../../widgets/common.py" line="81"/>
         <source>已取消</source>
         <translation>Cancelled</translation>
     </message>

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.store import StateStore
+from app.store import DRAIN_CHECK_EVERY, StateStore
 from protocol.frames import Event
 
 
@@ -83,8 +83,8 @@ def test_paced_store_queues_then_applies_in_slices_in_order() -> None:
     assert s.alerts == {}
     assert s.seq == 0
     assert s.backlog == 400
-    assert s.drain(0.0) is True  # an exhausted budget still applies a quarter of the queue, in order
-    assert 100 <= len(s.alerts) < 400
+    assert s.drain(0.0) is True  # an exhausted budget stops at the first look at the clock: a hard cap
+    assert len(s.alerts) == DRAIN_CHECK_EVERY
     assert sorted(s.alerts) == list(range(1, len(s.alerts) + 1))
     assert s.seq == len(s.alerts)
     while s.drain(0.0):
@@ -117,7 +117,7 @@ def test_a_snapshot_drops_the_queue_and_a_paced_store_matches_an_unpaced_one() -
     s.begin_snapshot(30)
     s.snapshot_part("alerts", [_alert(i, level=2) for i in range(1, 31)])
     s.end_snapshot(30)
-    assert s.backlog == 0
+    assert s.backlog == 30  # the queued events are gone; the snapshot's items wait for drain()
     s.apply_events(_alerts(25, 40, level=3))
     s.drain_all()
     plain = StateStore()
@@ -127,6 +127,84 @@ def test_a_snapshot_drops_the_queue_and_a_paced_store_matches_an_unpaced_one() -
     plain.apply_events(_alerts(25, 40, level=3))
     assert s.seq == plain.seq == 40
     assert {i: a.level for i, a in s.alerts.items()} == {i: a.level for i, a in plain.alerts.items()}
+
+
+def test_a_paced_snapshot_is_validated_in_slices_and_swapped_in_whole() -> None:
+    """100k alerts are seconds of validation: paced, no drain() pass does it all, the old state
+    stays on screen until the new one is complete, and events wait behind the swap."""
+    s = StateStore()
+    asked: list[int] = []
+    s.pacer = lambda: asked.append(1)
+    s.apply_events(_alerts(1, 5))
+    s.drain_all()
+    resets: list[int] = []
+    s.reset.connect(lambda: resets.append(len(s.alerts)))
+    s.begin_snapshot(5000)
+    for k in range(0, 4000, 500):
+        s.snapshot_part("alerts", [_alert(i, level=1 + i % 4) for i in range(10 + k, 10 + k + 500)])
+    assert asked == [1, 1]  # asked once when the parts started to wait
+    s.apply_events(_alerts(4990, 5010))  # sent after the snapshot, held until it is in
+    passes = 0
+    while s.drain(0.0005):
+        passes += 1
+    assert passes > 3  # many slices, each capped
+    assert set(s.alerts) == set(range(1, 6))  # the old state until the end has come
+    assert s.backlog == 21  # the events wait behind the snapshot: nothing to do until its end
+    s.end_snapshot(5000)
+    assert asked[-1:] == [1]
+    assert s.drain(1.0) is False
+    assert resets == [4000]
+    assert set(s.alerts) == set(range(10, 4010)) | set(range(5001, 5011))
+    assert s.seq == 5010
+    plain = StateStore()
+    plain.begin_snapshot(5000)
+    plain.snapshot_part("alerts", [_alert(i, level=1 + i % 4) for i in range(10, 4010)])
+    plain.end_snapshot(5000)
+    plain.apply_events(_alerts(5001, 5010))
+    assert s.open_alert_counts == plain.open_alert_counts
+
+
+def test_a_new_snapshot_or_a_cache_replaces_one_still_being_validated() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.begin_snapshot(100)
+    s.snapshot_part("alerts", [_alert(i) for i in range(1, 101)])
+    s.end_snapshot(100)
+    s.begin_snapshot(200)  # the link dropped and came back: a fresh snapshot
+    s.snapshot_part("alerts", [_alert(i) for i in range(150, 160)])
+    s.end_snapshot(200)
+    s.drain_all()
+    assert set(s.alerts) == set(range(150, 160))
+    assert s.seq == 200
+    s.begin_snapshot(300)
+    s.snapshot_part("alerts", [_alert(i) for i in range(1, 101)])
+    s.load({"seq": 250, "data_ts": None, "alerts": [_alert(7)]})  # a logout/login cleared it
+    assert not s.snapshot_pending
+    assert s.drain(1.0) is False
+    assert set(s.alerts) == {7}
+
+
+def test_a_snapshot_cut_off_before_its_end_does_not_hold_the_next_sessions_events() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.apply_events(_alerts(1, 10))
+    s.drain_all()
+    s.begin_snapshot(50)
+    s.snapshot_part("alerts", [_alert(i) for i in range(20, 30)])  # and then the link dropped
+    s.drop_unfinished_snapshot()  # the client, on its next connection
+    s.apply_events(_alerts(11, 12))  # that session resumed from seq 10
+    s.seq = 40  # a heartbeat's synced_seq
+    s.drain_all()
+    assert set(s.alerts) == set(range(1, 13))
+    assert s.seq == 40
+    s.begin_snapshot(60)
+    s.snapshot_part("alerts", [_alert(i) for i in range(20, 30)])
+    s.end_snapshot(60)
+    s.seq = 70  # adopted once the snapshot is in, not overwritten by it
+    s.drop_unfinished_snapshot()  # this one did end: still swapped in
+    s.drain_all()
+    assert set(s.alerts) == set(range(20, 30))
+    assert s.seq == 70
 
 
 def test_open_alert_counts_follow_every_change_and_match_a_scan() -> None:

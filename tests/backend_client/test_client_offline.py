@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from app.store import Connection, SessionInfo, StateStore
 from backend_client import localdb
@@ -41,9 +42,11 @@ async def test_offline_start_shows_cached_state_and_queues(tmp_path: Path) -> No
     states: list[Connection] = []
     store.connection_changed.connect(states.append)
     client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
-    client.login("duty1", "password-1")
+    started = client.login("duty1", "password-1")
+    assert store.connection == Connection.CONNECTING  # at once: the window says so while the cache is read
+    await started  # the cache was checked and read in a worker thread, then applied
     try:
-        # the cached picture is there at once, before any connection attempt finished
+        # the cached picture is there before any connection attempt finished
         assert store.seq == 120
         assert set(store.alerts) == {1, 2, 3}
         assert store.data_ts == seeded.data_ts
@@ -86,10 +89,10 @@ async def test_switching_user_never_shows_the_previous_users_data(tmp_path: Path
     _seed_cache(tmp_path, url, "bureau_water")
     store = StateStore()
     client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
-    client.login("bureau_water", "password-1")
+    await client.login("bureau_water", "password-1")
     assert store.alerts
     await client.logout()
-    client.login("bureau_fire", "pw")
+    await client.login("bureau_fire", "pw")
     try:
         assert store.alerts == {}
         assert store.session.user == ""
@@ -103,22 +106,76 @@ async def test_cache_opens_offline_only_for_the_user_who_saved_it(tmp_path: Path
     _seed_cache(tmp_path, url, "duty1", password="right-password")
     store = StateStore()
     client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
-    client.login("duty1", "a-guess")
+    await client.login("duty1", "a-guess")
     try:
         await wait_for(lambda: store.connection == Connection.OFFLINE)
         assert store.alerts == {}  # the service cannot check now: nothing is shown
         assert store.data_ts is None
     finally:
         await client.stop()
-    client.login("duty1", "right-password")
+    await client.login("duty1", "right-password")
     try:
         assert set(store.alerts) == {1, 2, 3}
     finally:
         await client.logout()
     assert store.alerts == {}  # logged out: nothing of this user stays on screen
-    client.resume_with_token("duty1", "tok-duty1")  # the session token saved beside it
+    await client.resume_with_token("duty1", "tok-duty1")  # the session token saved beside it
     try:
         assert store.seq == 120
+    finally:
+        await client.stop()
+        client.close()
+
+
+async def test_the_cache_is_read_and_checked_off_the_loop_thread(tmp_path: Path, monkeypatch: Any) -> None:
+    """scrypt and validating a big cache take from ~50 ms to seconds: never on the Qt thread."""
+    import threading
+
+    from backend_client import client as client_mod
+    url = f"ws://127.0.0.1:{free_port()}"
+    _seed_cache(tmp_path, url, "duty1")
+    threads: dict[str, str] = {}
+    read, check = OfflineCache.read_prepared, client_mod.check_verifier
+
+    def spy_read(self: OfflineCache) -> Any:
+        threads["read"] = threading.current_thread().name
+        return read(self)
+
+    def spy_check(password: str, verifier: str) -> bool:
+        threads["scrypt"] = threading.current_thread().name
+        return check(password, verifier)
+
+    monkeypatch.setattr(OfflineCache, "read_prepared", spy_read)
+    monkeypatch.setattr(client_mod, "check_verifier", spy_check)
+    store = StateStore()
+    resets: list[str] = []
+    store.reset.connect(lambda: resets.append(threading.current_thread().name))
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    started = client.login("duty1", "password-1")
+    assert store.alerts == {}  # nothing applied yet: login returned before the cache was read
+    try:
+        await started
+        assert set(store.alerts) == {1, 2, 3}
+        main = threading.main_thread().name
+        assert threads["read"] != main
+        assert threads["scrypt"] != main
+        assert resets == [main]  # applied to the store on the loop's thread
+    finally:
+        await client.stop()
+        client.close()
+
+
+async def test_a_second_login_supersedes_one_still_reading_the_cache(tmp_path: Path) -> None:
+    url = f"ws://127.0.0.1:{free_port()}"
+    _seed_cache(tmp_path, url, "duty1", password="right-password")
+    store = StateStore()
+    client = ConsoleClient(url, store, timings=FAST, local_dir=str(tmp_path))
+    first = client.login("duty1", "right-password")
+    second = client.login("duty1", "a-guess")  # typed again, wrongly, before the first was read
+    try:
+        await second
+        assert first.cancelled() or first.done()
+        assert store.alerts == {}  # the last credentials decide: these do not open the cache
     finally:
         await client.stop()
         client.close()

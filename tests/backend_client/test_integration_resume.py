@@ -110,7 +110,7 @@ async def test_offline_start_from_cache_then_resume(sqlite_url: str, tmp_path: P
 
     s2 = StateStore()
     c2 = ConsoleClient(url, s2, timings=FAST, local_dir=str(tmp_path))
-    c2.login("operator", PASSWORD)
+    await c2.login("operator", PASSWORD)  # done once the cache (read aside) is applied
     try:
         assert s2.seq == cached_seq
         assert any(a.title == "CACHE before" for a in s2.alerts.values())
@@ -242,7 +242,7 @@ async def test_cache_from_another_database_is_replaced_by_a_snapshot(tmp_path: P
     s2 = StateStore()
     c2 = ConsoleClient(url, s2, timings=FAST, local_dir=str(tmp_path / "c"))
     async with running_service(f"sqlite:///{tmp_path / 'second.db'}", ws_port=port):
-        c2.login("operator", PASSWORD)
+        await c2.login("operator", PASSWORD)
         try:
             assert len(s2.alerts) == 3  # the cache, shown while connecting
             await wait_for(lambda: s2.snapshot_reloads == 1, what="reload")

@@ -146,3 +146,58 @@ def test_store_pacer_applies_a_big_frame_in_slices_with_the_loop_free_between(qa
     assert store.apply_events(events[:1] + [Event(seq=3001, ts=1, kind="alert.upsert", data=dict(
         events[0].data, id=3001))]) == 1
     assert 3001 in store.alerts  # unpaced again: applied at once
+
+
+def test_store_pacer_keeps_up_with_2000_events_per_second_within_its_cap(qapp: Any) -> None:
+    """The pass is capped in time whatever the backlog (no minimum share that could exceed it),
+    and the backlog still drains: a 20,000-event resume replay, then 2,000 alert events/s for
+    3 s arriving as 20 every 10 ms, while a slow paint takes 30 ms of every 100 (a loaded wall)."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    from protocol.frames import Event
+    store = StateStore()
+    pacer = StorePacer(store, slice_ms=4.0)
+    seq = {"n": 0}
+    backlog: list[int] = []
+
+    def arrive(n: int = 20) -> None:
+        if time.monotonic() >= t_end:
+            feed.stop()
+            return
+        first = seq["n"] + 1
+        seq["n"] += n
+        store.apply_events([Event(seq=i, ts=1, kind="alert.upsert", data=dict(
+            id=i % 5000 + 1, source="rule", level=1 + i % 4, state="new", domain="fire", title=f"a{i}",
+            first_ts=1.0, last_ts=1.0, updated_ts=1.0)) for i in range(first, first + n)])
+        backlog.append(store.backlog)
+
+    t_end = time.monotonic() + 3.0
+    arrive(20_000)  # the replay: with a quarter per pass the first would have been ~5,000 events
+
+    def slow_paint() -> None:
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.030:
+            pass
+
+    feed = QTimer(interval=10)
+    feed.setTimerType(Qt.TimerType.PreciseTimer)
+    feed.timeout.connect(arrive)
+    paint = QTimer(interval=100)
+    paint.timeout.connect(slow_paint)
+    feed.start()
+    paint.start()
+    loop = QEventLoop()
+    QTimer.singleShot(3500, loop.quit)
+    loop.exec()
+    paint.stop()
+    try:
+        assert seq["n"] >= 24_000  # the feed really ran at about its rate
+        assert store.backlog == 0
+        assert store.seq == seq["n"]
+        assert max(backlog[50:]) < 2000  # soon less than a second behind, however slow the paints
+        # the cap, plus the signals for the slice's events and some slack for a shared machine
+        assert pacer.longest_ms < 4.0 + 20.0
+    finally:
+        pacer.stop()

@@ -104,3 +104,68 @@ def test_shell_actions_switch_language_theme_and_mute_and_persist(qapp: Any, tmp
     finally:
         apply_language(qapp, "zh")
         shell.notifications.uninstall()
+
+
+def test_the_wall_paints_its_first_page_first_and_builds_the_rest_after(qapp: Any, qtbot: Any, sink: Any,
+                                                                         tmp_path: Path, monkeypatch: Any) -> None:
+    """The console's path (views.startup_builder): an operations hall on one screen is three
+    tabs; only the visible page is built before the first frame, the hidden non-3D panels follow
+    in idle slices after it, and the 3D city only once its tab is shown."""
+    from app.halls import shipped_profiles
+    from app.store import StateStore
+    from tools.demo_state import fill_store
+    from views.context import ViewContext
+    from views.page import PanelFrame
+    from views.startup_builder import PanelBuilder
+    from views.startup_trace import watch_first_paint
+    from views.wall import WallManager
+    from widgets.red_alert import RedAlertCenter
+    monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("IOC_CITY_CACHE_DIR", str(tmp_path / "city"))
+    store = fill_store(StateStore(), alerts=200)
+    red = RedAlertCenter(store, sink)
+    red.sound.set_muted(True)
+    ctx = ViewContext(store, sink, ConsoleSettings(mute=True), shipped_profiles()["operations"], red_center=red)
+    builder = PanelBuilder(preload=())
+    wall = WallManager(ctx, kiosk=False, builder=builder)
+    (win,) = wall.build()
+    try:
+        every = win.findChildren(PanelFrame)
+        assert sorted(f.panel_id for f in every) == sorted(ctx.profile.panels())
+        frames = {f.panel_id: f for f in every}
+        first_page = {c.panel for c in ctx.profile.screens[0].pages[0].cells}
+        painted: list[set[str]] = []
+        watch_first_paint(win, lambda: painted.append({f.panel_id for f in every if f.is_built}))
+        watch_first_paint(win, builder.first_painted)
+        qtbot.waitUntil(lambda: bool(painted), timeout=5000)
+        assert painted[0] == first_page  # and nothing else yet
+        rest = [f for f in every if f.panel_id not in first_page and f.panel_id != "city3d"]
+        qtbot.waitUntil(lambda: all(f.is_built for f in rest), timeout=10_000)
+        assert not frames["city3d"].is_built  # hidden: never built in the background
+        assert win.tabs is not None
+        win.tabs.setCurrentIndex(1)  # the 3D city's tab
+        qtbot.waitUntil(lambda: frames["city3d"].is_built, timeout=60_000)
+        assert frames["city3d"].body.isVisible()
+        assert builder.built == len(every)
+        assert win.panel("alert_feed") is frames["alert_feed"].body
+    finally:
+        wall.teardown()
+
+
+def test_a_deferred_panel_is_built_when_asked_for(qapp: Any, qtbot: Any, sink: Any, tmp_path: Path,
+                                                   monkeypatch: Any) -> None:
+    """Code that looks a panel up (focus following, tests) gets it built, shown or not."""
+    from app.halls import shipped_profiles
+    from app.store import StateStore
+    from tools.demo_state import fill_store
+    from views.context import ViewContext
+    from views.startup_builder import PanelBuilder
+    from views.window import HallWindow
+    monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path))
+    store = fill_store(StateStore(), alerts=50)
+    ctx = ViewContext(store, sink, ConsoleSettings(mute=True), shipped_profiles()["duty"])
+    win = HallWindow(ctx, [0], kiosk=False, builder=PanelBuilder(preload=()))
+    qtbot.addWidget(win)
+    trend = win.panel("trend")  # page 3 of 5, never shown
+    assert trend is not None
+    assert type(trend).__name__ == "TrendChart"
