@@ -274,9 +274,11 @@ def demo_password(user: str) -> str:
 def run(argv: list[str], on_start: Callable[[Shell], object] | None = None) -> int:
     """The console until it quits. on_start(shell) is called on the running loop once the shell
     has started (the end-to-end test drives the real console through it)."""
-    import qasync
+    from backend_client.qtloop import ConsoleEventLoop
 
     mark("shell-imported")
+    from app.gc_policy import collect_on_this_thread_only
+    collect_on_this_thread_only()  # before any worker thread exists (GcTuning polls from the loop)
     logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv[1:])
@@ -303,7 +305,7 @@ def run(argv: list[str], on_start: Callable[[Shell], object] | None = None) -> i
         await shell.shutdown()
         return 0
 
-    loop = qasync.QEventLoop(app)  # asyncio on the Qt thread (Python 3.11: no loop_factory)
+    loop = ConsoleEventLoop(app)  # asyncio on the Qt thread; workers wake it without Qt signals
     asyncio.set_event_loop(loop)
     try:
         with loop:

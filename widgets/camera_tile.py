@@ -18,7 +18,7 @@ import time
 from importlib import resources as importlib_resources
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer, QUrl
+from PySide6.QtCore import QRect, Qt, QTimer, QUrl, Slot
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
@@ -163,6 +163,7 @@ class CameraTile(QWidget):
         if a is not None and a.device_id and a.device_type == "kitchen_camera" and self.url_template:
             self.play(self.url_template.format(device_id=a.device_id), a.device_id)
 
+    @Slot("QVideoFrame")  # may come from the decoder's thread: a declared slot (PYSIDE-3124)
     def _on_sink_frame(self, frame: Any) -> None:
         if frame.isValid():
             self.frames += 1

@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync  # a hard dependency (pyproject): missing, the test must fail, not skip
 
 from app.commandbus import CommandResult
 from app.store import StateStore
 from backend_client.client import ConsoleClient
 from backend_client.qt_bridge import ConsoleBridge, StorePacer
+from backend_client.qtloop import ConsoleEventLoop  # qasync: a hard dependency, never a skip
 from tests.backend_client.helpers import FAST, free_port, wait_for
 
 pytestmark = pytest.mark.gui
 
 
 def _run(qapp: Any, coro: Coroutine[Any, Any, None]) -> None:
-    loop = qasync.QEventLoop(qapp)
+    loop = ConsoleEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(coro)

@@ -53,13 +53,12 @@ async def _until(pred: Callable[[], bool], what: str, limit_s: float = 90.0) -> 
 
 def test_mqtt_red_alert_sounds_and_is_acknowledged_from_the_ui(service: Any, mqtt_broker: tuple[str, int],
                                                                 qapp: Any, qtbot: Any, tmp_path: Path) -> None:
-    import qasync
-
     from backend_client.client import ConsoleClient
+    from backend_client.qtloop import ConsoleEventLoop
     from sync_service.seed import DEMO_PASSWORD
 
     svc, prefix, db_url = service
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = ConsoleEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     ui: dict[str, Any] = {}
 

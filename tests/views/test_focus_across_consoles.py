@@ -78,9 +78,8 @@ async def _until(pred: Callable[[], bool], what: str, limit_s: float = 60.0) -> 
 
 def test_focus_from_the_decision_room_reaches_the_halls_that_follow(
         display: None, qapp: Any, qtbot: Any, tmp_path: Path, monkeypatch: Any) -> None:  # noqa: F811
-    import qasync
-
     from backend_client.client import ConsoleClient
+    from backend_client.qtloop import ConsoleEventLoop
 
     monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path / "config"))
     city = generate_city(CITY_SEED, CITY_N)  # what the service's CIM holds
@@ -90,7 +89,7 @@ def test_focus_from_the_decision_room_reaches_the_halls_that_follow(
     assert profiles["operations"].follow_focus
     assert not profiles["front"].follow_focus
     assert profiles["duty"].follow_focus
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = ConsoleEventLoop(qapp, already_running=False)
     asyncio.set_event_loop(loop)
     consoles: list[Console] = []
 

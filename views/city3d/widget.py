@@ -21,7 +21,7 @@ from html import escape
 from typing import Any
 
 import vtk
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
@@ -169,7 +169,8 @@ class CityView(QWidget):
         takes over on the Qt thread, then the city is checked against the service."""
         self._opening += 1
         self._reading = True
-        gen, mode, loader = self._opening, self.toolbar.colour_mode(), self.loader
+        # the worker holds no reference to the view: its last one must never be dropped there
+        gen, mode, loader, relay = self._opening, self.toolbar.colour_mode(), self.loader, self._relay
 
         def work() -> None:
             try:
@@ -178,12 +179,13 @@ class CityView(QWidget):
             except Exception as exc:  # noqa: BLE001 - a broken cache file: download instead
                 out = (gen, None, None, exc)
             try:
-                self._relay.done.emit(out)
+                relay.done.emit(out)
             except RuntimeError:  # the view was deleted meanwhile
                 pass
 
         threading.Thread(target=work, name="city-cache", daemon=True).start()
 
+    @Slot(object)  # queued from the worker: a declared slot (PYSIDE-3124 crashes on plain callables)
     def _on_prepared(self, out: tuple[int, ScenePrep | None, str | None, Exception | None]) -> None:
         gen, prep, version, exc = out
         self._reading = False
