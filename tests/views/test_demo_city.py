@@ -4,7 +4,6 @@ as a downloaded city would (no service). The view needs OpenGL: Xvfb with the xc
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from app.store import StateStore
 from citymodel.buildings import BuildingTable
 from citymodel.towns import TOWN_TABLE
 from protocol.enums import Role
+from tests.city3d.conftest import display  # noqa: F401 - the fixture: 3D needs Xvfb (xcb)
 from tests.widgets.conftest import tick
 from tools.demo_state import (
     RecordingSink,
@@ -62,13 +62,8 @@ def test_demo_alerts_and_incidents_sit_in_buildings_of_their_towns(city: Buildin
 
 
 def test_seeded_cache_opens_in_the_operations_halls_3d_view(city: BuildingTable, tmp_path: Path, qtbot: Any,
-                                                           qapp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from PySide6.QtGui import QGuiApplication
-    if QGuiApplication.platformName() in ("offscreen", "minimal") or not os.environ.get("DISPLAY"):
-        msg = f"the 3D view needs Xvfb and the xcb platform, not {QGuiApplication.platformName()!r}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+                                                           qapp: Any, monkeypatch: pytest.MonkeyPatch,
+                                                           display: None) -> None:  # noqa: F811
     monkeypatch.setenv("IOC_CONSOLE_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("IOC_CITY_CACHE_DIR", str(tmp_path / "city"))
     version = seed_city_cache(tmp_path / "city", city)
