@@ -277,8 +277,6 @@ def run(argv: list[str], on_start: Callable[[Shell], object] | None = None) -> i
     from backend_client.qtloop import ConsoleEventLoop
 
     mark("shell-imported")
-    from app.gc_policy import collect_on_this_thread_only
-    collect_on_this_thread_only()  # before any worker thread exists (GcTuning polls from the loop)
     logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv[1:])
