@@ -45,6 +45,16 @@ class AlertFilter:
                 return False
         return True
 
+    def predicate(self) -> Callable[[Alert], bool]:
+        """`matches` as the cheapest function that gives the same answers: the usual filter
+        (open states only) is one set test per alert instead of a method call and five tests."""
+        if self.levels or self.domains or self.towns or self.text:
+            return self.matches
+        if self.states:
+            states = frozenset(self.states)
+            return lambda a: a.state in states
+        return lambda a: True
+
     def is_default(self) -> bool:
         return self == AlertFilter()
 
@@ -70,29 +80,36 @@ class AlertFilter:
 def sort_key(column: str, descending: bool) -> Callable[[Alert], tuple[Any, ...]]:
     """Key for ascending bisect order. Ties break on id so the order is total and stable; a
     descending sort negates numbers (strings use an inverted tuple key). Every key ends with
-    the alert id, signed as the sort (id_of_key reads it back)."""
-    sign = -1 if descending else 1
-
-    def num(v: float) -> float:
-        return sign * v
-
-    def text(v: str) -> tuple[int, ...]:
-        codes = tuple(ord(ch) for ch in v)
-        return tuple(-c for c in codes) + (1,) if descending else codes
-
+    the alert id, signed as the sort (id_of_key reads it back). One lambda per column and
+    direction, no helper calls inside: a 100k-alert rebuild makes 100k keys on the Qt thread."""
+    order = _STATE_ORDER
+    if column in ("title", "domain", "town", "assignee"):
+        if descending:
+            return lambda a: (tuple(-ord(ch) for ch in getattr(a, column) or "") + (1,), -a.id)
+        return lambda a: (tuple(ord(ch) for ch in getattr(a, column) or ""), a.id)
+    if descending:
+        match column:
+            case "level":
+                return lambda a: (-a.level, -a.last_ts, -a.id)
+            case "state":
+                return lambda a: (-order[a.state], a.level, -a.id)
+            case "count":
+                return lambda a: (-a.count, -a.id)
+            case "last_ts":
+                return lambda a: (-a.last_ts, -a.id)
+            case _:
+                return lambda a: (-a.id,)
     match column:
         case "level":
-            return lambda a: (num(a.level), num(a.last_ts), num(a.id))
+            return lambda a: (a.level, a.last_ts, a.id)
         case "state":
-            return lambda a: (num(_STATE_ORDER[a.state]), num(-a.level), num(a.id))
+            return lambda a: (order[a.state], -a.level, a.id)
         case "count":
-            return lambda a: (num(a.count), num(a.id))
+            return lambda a: (a.count, a.id)
         case "last_ts":
-            return lambda a: (num(a.last_ts), num(a.id))
-        case "title" | "domain" | "town" | "assignee":
-            return lambda a: (text(getattr(a, column) or ""), num(a.id))
+            return lambda a: (a.last_ts, a.id)
         case _:
-            return lambda a: (num(a.id),)
+            return lambda a: (a.id,)
 
 
 def id_of_key(key: tuple[Any, ...]) -> int:

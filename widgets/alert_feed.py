@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,6 +50,7 @@ _ALL = "*"
 # A filter combo may shrink to this many characters (eliding the rest; the open list shows whole
 # names): a long bureau name in English must not make the bar, so the window, wider than the screen.
 COMBO_CHARS = 8
+BUILD_STEP_S = 0.006  # the longest step of a large rebuild on the refresh tick (as the pacer's slice)
 
 
 class FilterCombo(QComboBox):
@@ -102,6 +103,9 @@ class AlertFeed(QWidget):
             commands.refused.connect(self._on_commands_refused)
         self.view_state.town_changed.connect(self._on_view_town_changed)
         refresh_hub().tick.connect(self._on_refresh_tick)
+        # a large rebuild (a snapshot) goes on in steps with the event loop running between
+        self._build_step = QTimer(self, singleShot=True, interval=0)
+        self._build_step.timeout.connect(self._on_refresh_tick)
         if self.options.get("filter"):
             self.apply_filter(AlertFilter.from_dict(self.options["filter"]))
         self._update_enabled()
@@ -289,8 +293,10 @@ class AlertFeed(QWidget):
         self._fill_choices()
 
     def _on_refresh_tick(self) -> None:
-        if self.model.flush():
+        if self.model.flush(BUILD_STEP_S):
             self._show_hidden_red()
+        if self.model.building:
+            self._build_step.start()
 
     def _show_hidden_red(self) -> None:
         n = self.model.hidden_red

@@ -5,6 +5,13 @@ Rows are kept sorted by a total key (app.alert_filter.sort_key) in app.sorted_ro
 memmove of 100k rows. Store changes only mark ids pending; flush() (on the shared refresh tick)
 applies them, so a burst of events is one update.
 
+A full rebuild (a snapshot, a reset) of more than SLICED_OVER alerts is made in steps when the
+caller gives a time budget (the feed's refresh does): the alerts are keyed in slices, each
+slice sorted, then the sorted slices merged, a few milliseconds per step with the event loop
+running in between; the old rows stay shown until the new ones are swapped in whole, and the
+changes that arrive meanwhile are applied on top. A 100k snapshot was ~150-250 ms of keys and
+sort in one go on the Qt thread. User actions (sort, filter, select) rebuild at once.
+
 data() runs for every visible cell and role on each repaint (about 1,000 calls for a wall
 table, 8 repaints a second under a burst), so a row's texts and colours are made once per alert
 version and cached; the cache entry is dropped when the store says the alert changed.
@@ -12,8 +19,11 @@ version and cached; the cache entry is dropped when the store says the alert cha
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from PySide6.QtCore import (
@@ -46,6 +56,9 @@ from widgets.common import (
 HIGHLIGHT_S = 8.0  # how long a new or changed row stays highlighted
 FULL_REBUILD_OVER = 20000  # a larger batch is cheaper as one sort and reset than as a splice
 ROW_SIGNALS_UP_TO = 64  # up to this many changes: a row signal each; more: one layout change
+SLICED_OVER = 20000  # a rebuild of more alerts than this is made in steps when given a budget
+BUILD_SLICE = 2000  # alerts keyed (and sorted) per step of a sliced rebuild: ~2-3 ms
+MERGE_SLICE = 4000  # keys merged per step
 ROW_CACHE_MAX = 4096  # cached rows (those painted recently); cleared when it grows past this
 AlertIdRole = Qt.ItemDataRole.UserRole + 1
 _Index = QModelIndex | QPersistentModelIndex
@@ -79,6 +92,43 @@ class RowView:
         self.bold = bold
 
 
+class _SlicedBuild:
+    """The rows of a rebuild, made in steps: key the alerts a slice at a time (each slice's keys
+    sorted as a run), then merge the runs. `step` works until a deadline and says when done."""
+
+    def __init__(self, items: list[tuple[int, Alert]], matches: Callable[[Alert], bool],
+                 key: Callable[[Alert], tuple[Any, ...]]) -> None:
+        self.items, self.matches, self.key = items, matches, key
+        self.pos = 0
+        self.key_of: dict[int, tuple[Any, ...]] = {}
+        self.runs: list[list[tuple[Any, ...]]] = []
+        self.merger: Any = None
+        self.keys: list[tuple[Any, ...]] = []
+
+    def step(self, deadline: float) -> bool:
+        matches, key, items = self.matches, self.key, self.items
+        while self.pos < len(items):
+            part = {aid: key(a) for aid, a in items[self.pos:self.pos + BUILD_SLICE] if matches(a)}
+            self.pos += BUILD_SLICE
+            self.key_of.update(part)
+            if part:
+                self.runs.append(sorted(part.values()))
+            if time.perf_counter() >= deadline:
+                return False
+        if self.merger is None:
+            if len(self.runs) <= 1:
+                self.keys = self.runs[0] if self.runs else []
+                return True
+            self.merger = heapq.merge(*self.runs)
+        while True:
+            n = len(self.keys)
+            self.keys.extend(islice(self.merger, MERGE_SLICE))
+            if len(self.keys) - n < MERGE_SLICE:
+                return True
+            if time.perf_counter() >= deadline:
+                return False
+
+
 class AlertTableModel(QAbstractTableModel):
     def __init__(self, store: StateStore, parent: Any = None) -> None:
         super().__init__(parent)
@@ -91,6 +141,7 @@ class AlertTableModel(QAbstractTableModel):
         self._key_of: dict[int, tuple[Any, ...]] = {}
         self._pending: set[int] = set()
         self._needs_rebuild = True
+        self._build: _SlicedBuild | None = None  # a rebuild in steps, not yet swapped in
         # id -> monotonic time it arrived or changed, oldest first (expiry pops from the front)
         self._fresh: OrderedDict[int, float] = OrderedDict()
         self._red: set[int] = set()  # id -> monotonic time it arrived or changed
@@ -139,8 +190,15 @@ class AlertTableModel(QAbstractTableModel):
         self._needs_rebuild = True
         self.flush()
 
-    def flush(self) -> bool:
-        """Apply pending changes; returns True if anything changed. Called on the refresh tick."""
+    @property
+    def building(self) -> bool:
+        """A sliced rebuild is under way: call flush(budget_s) again soon to go on with it."""
+        return self._build is not None
+
+    def flush(self, budget_s: float | None = None) -> bool:
+        """Apply pending changes; returns True if anything changed. Called on the refresh tick
+        with a budget: a large rebuild then takes steps of about that long (see `building`);
+        without one, everything is applied now."""
         valid_for = (lang(), time.strftime("%Y%m%d"))  # texts depend on both (fmt_time adds the date)
         changed = False
         if valid_for != self._rows_valid_for:
@@ -151,9 +209,21 @@ class AlertTableModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._keys) - 1, len(COLUMNS) - 1))
                 changed = True
         if self._needs_rebuild or len(self._pending) > FULL_REBUILD_OVER:
-            self._rebuild()
+            self._build = None
+            if budget_s is None or len(self.store.alerts) <= SLICED_OVER:
+                self._rebuild()
+                changed = True
+            else:  # what changes from now on is applied on top of the new rows
+                self._build = _SlicedBuild(list(self.store.alerts.items()), self.filter.predicate(), self._key)
+                self._pending.clear()
+                self._needs_rebuild = False
+        if self._build is not None:
+            deadline = time.perf_counter() + (budget_s if budget_s is not None else float("inf"))
+            if not self._build.step(deadline):
+                return self._expire_highlights() or changed
+            self._swap_in(self._build)
             changed = True
-        elif len(self._pending) > ROW_SIGNALS_UP_TO:
+        if len(self._pending) > ROW_SIGNALS_UP_TO:
             self._apply_pending_as_layout_change()
             changed = True
         elif self._pending:
@@ -165,13 +235,22 @@ class AlertTableModel(QAbstractTableModel):
     def _rebuild(self) -> None:
         self.beginResetModel()
         alerts = self.store.alerts
-        f, key = self.filter, self._key
-        rows = sorted(key(a) for a in alerts.values() if f.matches(a))
-        self._keys = SortedRows(rows)
-        self._key_of = {id_of_key(k): k for k in rows}
+        matches, key = self.filter.predicate(), self._key
+        self._key_of = {aid: key(a) for aid, a in alerts.items() if matches(a)}
+        self._keys = SortedRows(sorted(self._key_of.values()))
         self._pending.clear()
         self._needs_rebuild = False
         self.endResetModel()
+        self._after_reset()
+
+    def _swap_in(self, build: _SlicedBuild) -> None:
+        self._build = None
+        self.beginResetModel()
+        self._key_of, self._keys = build.key_of, SortedRows(build.keys)
+        self.endResetModel()
+        self._after_reset()
+
+    def _after_reset(self) -> None:
         self._count_hidden_red()
         if self.track_visibility:
             now = time.perf_counter()

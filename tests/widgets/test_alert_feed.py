@@ -71,6 +71,52 @@ def test_sort_by_other_columns(store: Any, qapp: Any) -> None:
     assert m.ids() == [3, 1, 2]
 
 
+def test_a_large_snapshot_is_rebuilt_in_steps_with_the_old_rows_shown_meanwhile(store: Any, qapp: Any) -> None:
+    """Given a budget (the feed's refresh tick), a rebuild of 60k alerts takes several steps;
+    until the swap the old rows stay; what arrives meanwhile is on top; the result is the
+    same as a rebuild at once."""
+    rnd = random.Random(5)
+    _load(store, [alert(i, level=rnd.randint(1, 4), ts=rnd.uniform(0, 1e6)) for i in range(1, 11)])
+    m = AlertTableModel(store)
+    m.flush(0.001)  # 10 alerts: at once even with a budget
+    assert not m.building
+    assert m.rowCount() == 10
+    resets: list[int] = []
+    m.modelReset.connect(lambda: resets.append(1))
+    _load(store, [alert(i, level=rnd.randint(1, 4), ts=rnd.uniform(0, 1e6),
+                        state=rnd.choice(["new", "acknowledged", "resolved"])) for i in range(1, 60_001)])
+    steps = 0
+    while True:
+        changed = m.flush(0.001)
+        steps += 1
+        if not m.building:
+            break
+        assert not changed
+        assert resets == []
+        assert m.rowCount() == 10
+        if steps == 3:  # changes that arrive while the rows are being made
+            push(store, "alert.upsert", alert(7, level=4, ts=3e6))
+            push(store, "alert.upsert", alert(70_000, level=4, ts=2e6))
+            push(store, "alert.upsert", alert(8, state="resolved", ts=1.0))
+    assert steps > 5
+    assert resets == [1]
+    m.flush()  # the changes of the meantime, applied on top
+    expected = sorted((a for a in store.alerts.values() if m.filter.matches(a)), key=m._key)
+    assert m.ids() == [a.id for a in expected]
+    assert m.ids()[:2] == [7, 70_000]
+    assert 8 not in m.ids()
+    at_once = AlertTableModel(store)
+    at_once.flush()
+    assert at_once.ids() == m.ids()
+    # a user's sort or filter is made at once, also in the middle of a stepped rebuild
+    _load(store, [alert(i, level=1 + i % 4, ts=float(i)) for i in range(1, 30_001)])
+    m.flush(0.001)
+    assert m.building
+    m.set_filter(AlertFilter(levels={4}))
+    assert not m.building
+    assert m.rowCount() == 7_500
+
+
 def test_hundred_thousand_rows_stay_correct_under_changes(store: Any, qapp: Any) -> None:
     rnd = random.Random(3)
     _load(store, [alert(i, level=rnd.randint(1, 4), ts=rnd.uniform(0, 1e6)) for i in range(1, 100_001)])
