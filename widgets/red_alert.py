@@ -23,6 +23,7 @@ from protocol.enums import AlertState, Level
 from widgets.common import alert_title, on_done, refresh_hub, town_name
 
 REPEAT_S = 30.0
+SOUND_GAP_S = 0.5  # reds announced within this of the last sound share it (a snapshot announces thousands)
 
 
 def _waiting(a: Alert) -> bool:
@@ -81,6 +82,7 @@ class RedAlertCenter(QObject):
         self._dirty = False
         refresh_hub().tick.connect(self._on_refresh_tick)
         self.announced = 0
+        self._sounded_at = -SOUND_GAP_S
         self._repeat = QTimer(self, interval=int(REPEAT_S * 1000))
         self._repeat.timeout.connect(self._on_repeat_timeout)
         store.red_alert.connect(self._on_store_red_alert)
@@ -104,22 +106,30 @@ class RedAlertCenter(QObject):
 
     def _track(self, alert_id: int, a: Alert | None) -> bool:
         """Put the alert where it belongs in the order (or out of it); True if anything moved."""
-        old = self._key_of.pop(alert_id, None)
-        if old is not None:
-            self._order.remove(old)
+        old = self._key_of.get(alert_id)
         if a is not None and _waiting(a):
             k = (-a.last_ts, alert_id)
-            self._order.add(k)
-            self._key_of[alert_id] = k
+            if k != old:  # a snapshot's reds are announced right after the recount put them here
+                if old is not None:
+                    self._order.remove(old)
+                self._order.add(k)
+                self._key_of[alert_id] = k
             return True  # added, or still waiting (its title or count may have changed)
-        return old is not None
+        if old is None:
+            return False
+        del self._key_of[alert_id]
+        self._order.remove(old)
+        return True
 
     def _on_store_red_alert(self, alert: Alert) -> None:
         self.announced += 1
-        self.sound.play()
+        now = time.monotonic()
+        if now - self._sounded_at >= SOUND_GAP_S:  # not once per red of a snapshot: thousands at a time
+            self._sounded_at = now
+            self.sound.play()
+            self._repeat.start()
         self._track(alert.id, self.store.alerts.get(alert.id, alert))
         self._publish_soon()  # the sound is at once; banners follow on the next refresh tick
-        self._repeat.start()
 
     def _on_store_alerts_changed(self, ids: set[int]) -> None:
         # incremental: only the changed alerts can enter or leave the list (a full scan per

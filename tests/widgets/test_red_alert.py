@@ -117,3 +117,18 @@ def test_many_red_alerts_newest_first_and_the_banner_counts_them(store: Any, sin
     assert "火警5" in win.banner.label.text()
     tick(qapp)
     assert changes == [1, 1]  # nothing new: no repaint of the banners
+
+
+def test_a_snapshot_of_thousands_of_reds_sounds_once_and_lists_them_all(store: Any, sink: Any, qapp: Any) -> None:
+    center = RedAlertCenter(store, sink)
+    store.begin_snapshot(1)
+    store.snapshot_part("alerts", [alert(i, level=4, ts=float(i)) for i in range(1, 5001)]
+                        + [alert(9_000, level=4, state="acknowledged")])
+    store.end_snapshot(1)
+    assert center.announced == 5000
+    assert center.sound.plays == 1  # one alarm for the reds announced together
+    assert center.count() == 5000
+    assert center.top().id == 5000  # newest first
+    push(store, "alert.upsert", alert(77, level=4, state="acknowledged", ts=77.0))
+    assert center.count() == 4999
+    assert 77 not in {a.id for a in center.pending}
