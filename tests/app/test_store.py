@@ -164,6 +164,28 @@ def test_a_paced_snapshot_is_validated_in_slices_and_swapped_in_whole() -> None:
     assert s.open_alert_counts == plain.open_alert_counts
 
 
+def test_the_collections_a_paced_snapshot_replaced_are_freed_in_later_slices() -> None:
+    s = StateStore()
+    s.pacer = lambda: None
+    s.apply_events(_alerts(1, 3000))
+    s.drain_all()
+    old = s.alerts
+    s.begin_snapshot(4000)
+    s.snapshot_part("alerts", [_alert(i, level=2) for i in range(5000, 5100)])
+    s.end_snapshot(4000)
+    while s.snapshot_pending:
+        s.drain(0.0)  # a spent budget still does a part per pass
+    assert set(s.alerts) == set(range(5000, 5100))  # swapped in whole
+    assert len(old) == 2500  # the old alerts: 500 freed in the swap's pass, the rest in the next ones
+    sizes = []
+    while s.drain(0.0):
+        sizes.append(len(old))
+    assert not old
+    assert sizes == [2000, 1500, 1000, 500]  # 500 a pass when the budget is spent
+    assert set(s.alerts) == set(range(5000, 5100))
+    assert s.drain(1.0) is False  # nothing left to do: the pacer is not asked again
+
+
 def test_a_new_snapshot_or_a_cache_replaces_one_still_being_validated() -> None:
     s = StateStore()
     s.pacer = lambda: None
