@@ -4,6 +4,8 @@ ones are holes of the outer ring before them."""
 
 from __future__ import annotations
 
+import io
+import struct
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,29 @@ def _signed_area(r: np.ndarray) -> float:
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(np.roll(x, -1), y))
 
 
+def _open(p: Path) -> tuple[shapefile.Reader, str | None]:
+    """A reader, and what was wrong with the file if it had to be patched to be read at all.
+    pyshp 3 refuses a .shp or .shx whose header claims more bytes than the file has (a
+    truncated copy; pyshp 2 warned): the header's length is set to what is there, in memory,
+    and the records that are there are read (those past the end are reported unreadable)."""
+    try:
+        return shapefile.Reader(str(p), encoding="utf-8", encodingErrors="replace"), None
+    except shapefile.ShapefileException as exc:
+        if "file size" not in str(exc):
+            raise
+        problem = f"{p.name}: {exc}"
+    files: dict[str, Any] = {}
+    for ext in ("shp", "shx", "dbf"):
+        f = next((c for c in (p.with_suffix(f".{ext}"), p.with_suffix(f".{ext.upper()}")) if c.exists()), None)
+        if f is None:
+            continue
+        data = bytearray(f.read_bytes())
+        if ext != "dbf" and len(data) >= 28:
+            struct.pack_into(">i", data, 24, len(data) // 2)  # file length, in 16-bit words
+        files[ext] = io.BytesIO(bytes(data))
+    return shapefile.Reader(**files, encoding="utf-8", encodingErrors="replace"), problem
+
+
 def import_shapefile(path: Path, *, src_crs: str | None, attrs: AttributeMap, id_start: int = 1
                      ) -> tuple[BuildingTable, ImportReport]:
     p = Path(path)
@@ -38,12 +63,14 @@ def import_shapefile(path: Path, *, src_crs: str | None, attrs: AttributeMap, id
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            reader = shapefile.Reader(str(p), encoding="utf-8", encodingErrors="replace")
+            reader, truncated = _open(p)
             shape_type, n_records = reader.shapeType, len(reader)
             names = [f[0] for f in reader.fields[1:]]
     except Exception as exc:  # noqa: BLE001 - pyshp raises anything (asserts, struct, index...) on a bad file
         raise ImportFailed(f"cannot read shapefile {p.name}: {type(exc).__name__}: {exc}") from None
     report = ImportReport()
+    if truncated:
+        report.messages.append(truncated)
     for w in caught:  # e.g. a header size that does not match the file: read what is there
         report.messages.append(f"{p.name}: {w.message}")
     crs = crs_from(src_crs or wkt, "EPSG:4326")
