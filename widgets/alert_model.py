@@ -97,10 +97,11 @@ class _SlicedBuild:
     sorted as a run), then merge the runs. `step` works until a deadline and says when done."""
 
     def __init__(self, alerts: list[Alert], matches: Callable[[Alert], bool],
-                 key: Callable[[Alert], tuple[Any, ...]]) -> None:
+                 key: Callable[[Alert], tuple[Any, ...]], slice_size: int = BUILD_SLICE) -> None:
         # a list of the alerts, not of (id, alert) pairs: 100k new tuples would be walked by
         # the next young and middle collections (~30 ms pauses)
         self.alerts, self.matches, self.key = alerts, matches, key
+        self.slice_size = max(slice_size, 1)  # the whole list: one run, nothing to merge
         self.pos = 0
         self.key_of: dict[int, tuple[Any, ...]] = {}
         self.runs: list[list[tuple[Any, ...]]] = []
@@ -110,8 +111,8 @@ class _SlicedBuild:
     def step(self, deadline: float) -> bool:
         matches, key, alerts = self.matches, self.key, self.alerts
         while self.pos < len(alerts):
-            part = {a.id: key(a) for a in alerts[self.pos:self.pos + BUILD_SLICE] if matches(a)}
-            self.pos += BUILD_SLICE
+            part = {a.id: key(a) for a in alerts[self.pos:self.pos + self.slice_size] if matches(a)}
+            self.pos += self.slice_size
             self.key_of.update(part)
             if part:
                 self.runs.append(sorted(part.values()))
@@ -210,17 +211,16 @@ class AlertTableModel(QAbstractTableModel):
             if self._keys:  # repaint what is shown in the new language (or with the date)
                 self.dataChanged.emit(self.index(0, 0), self.index(len(self._keys) - 1, len(COLUMNS) - 1))
                 changed = True
+        at_once = budget_s is None or len(self.store.alerts) <= SLICED_OVER
         if self._needs_rebuild or len(self._pending) > FULL_REBUILD_OVER:
-            self._build = None
-            if budget_s is None or len(self.store.alerts) <= SLICED_OVER:
-                self._rebuild()
-                changed = True
-            else:  # what changes from now on is applied on top of the new rows
-                self._build = _SlicedBuild(list(self.store.alerts.values()), self.filter.predicate(), self._key)
-                self._pending.clear()
-                self._needs_rebuild = False
+            # what changes from now on is applied on top of the new rows
+            alerts = list(self.store.alerts.values())
+            self._build = _SlicedBuild(alerts, self.filter.predicate(), self._key,
+                                       len(alerts) if at_once else BUILD_SLICE)
+            self._pending.clear()
+            self._needs_rebuild = False
         if self._build is not None:
-            deadline = time.perf_counter() + (budget_s if budget_s is not None else float("inf"))
+            deadline = time.perf_counter() + (float("inf") if budget_s is None else budget_s)
             if not self._build.step(deadline):
                 return self._expire_highlights() or changed
             self._swap_in(self._build)
@@ -234,25 +234,11 @@ class AlertTableModel(QAbstractTableModel):
         changed |= self._expire_highlights()
         return changed
 
-    def _rebuild(self) -> None:
-        self.beginResetModel()
-        alerts = self.store.alerts
-        matches, key = self.filter.predicate(), self._key
-        self._key_of = {aid: key(a) for aid, a in alerts.items() if matches(a)}
-        self._keys = SortedRows(sorted(self._key_of.values()))
-        self._pending.clear()
-        self._needs_rebuild = False
-        self.endResetModel()
-        self._after_reset()
-
     def _swap_in(self, build: _SlicedBuild) -> None:
         self._build = None
         self.beginResetModel()
         self._key_of, self._keys = build.key_of, SortedRows(build.keys)
         self.endResetModel()
-        self._after_reset()
-
-    def _after_reset(self) -> None:
         self._count_hidden_red()
         if self.track_visibility:
             now = time.perf_counter()
